@@ -1,0 +1,146 @@
+"""Procedure folders: reading, hashing and parsing them into SpiffWorkflow specs.
+
+A procedure lives in `processes/<name>/`: `procedure.json` (title, department,
+process id, start form, register), one or more `.bpmn` files, `forms/*.json` and
+`sla.json`. Its version is the SHA-256 of all of its files, so deploying the same
+folder twice yields the same version and any change yields a new one.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
+
+from .errors import ProcedureError
+
+# Analysts' files are untrusted input: no entities, no DTDs, no network.
+SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, huge_tree=False, remove_comments=True)
+
+PROCEDURE_KEYS = {"name", "title", "department", "process_id", "start_form", "register",
+                  "document_type", "lanes", "description"}
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class ProcedurePackage:
+    """Everything deployed as one version of a procedure."""
+    name: str
+    metadata: dict
+    files: dict[str, str]            # relative path -> text
+    version_hash: str
+    spec: object = None              # BpmnProcessSpec
+    subprocess_specs: dict = field(default_factory=dict)
+
+    @property
+    def process_id(self) -> str:
+        return self.metadata["process_id"]
+
+    def form(self, name: str) -> dict | None:
+        text = self.files.get(f"forms/{name}.json")
+        return json.loads(text) if text is not None else None
+
+    @property
+    def sla(self) -> dict | None:
+        text = self.files.get("sla.json")
+        return json.loads(text) if text is not None else None
+
+
+def read_folder(folder: Path) -> dict[str, str]:
+    folder = Path(folder)
+    if not (folder / "procedure.json").is_file():
+        raise ProcedureError("Dosarul procedurii nu are procedure.json", file=str(folder))
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix not in {".json", ".bpmn", ".dmn"}:
+            continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ProcedureError("Fișier prea mare (maximum 5 MiB)", file=rel)
+        try:
+            files[rel] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ProcedureError("Fișierul nu este text UTF-8", file=rel) from None
+    return files
+
+
+def version_hash(files: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for rel in sorted(files):
+        digest.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def parse_xml(text: str, filename: str):
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise ProcedureError("Diagramele nu pot conține DOCTYPE sau entități XML", file=filename)
+    try:
+        return etree.fromstring(text.encode("utf-8"), SAFE_XML)
+    except etree.XMLSyntaxError as err:
+        raise ProcedureError(f"XML invalid: {err}", file=filename) from None
+
+
+def build_package(files: dict[str, str]) -> ProcedurePackage:
+    """Check and parse a procedure's files; raise ProcedureError naming what is wrong."""
+    try:
+        metadata = json.loads(files["procedure.json"])
+    except (KeyError, json.JSONDecodeError) as err:
+        raise ProcedureError(f"procedure.json lipsește sau nu este JSON valid: {err}",
+                             file="procedure.json") from None
+    missing = {"name", "title", "process_id"} - set(metadata)
+    if missing:
+        raise ProcedureError(f"lipsesc cheile {', '.join(sorted(missing))}", file="procedure.json")
+    unknown = set(metadata) - PROCEDURE_KEYS
+    if unknown:
+        raise ProcedureError(f"chei necunoscute: {', '.join(sorted(unknown))}",
+                             file="procedure.json")
+    for rel, text in files.items():
+        if rel.endswith(".json"):
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ProcedureError(f"JSON invalid: {err}", file=rel) from None
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    bpmn_files = [rel for rel in files if rel.endswith(".bpmn")]
+    if not bpmn_files:
+        raise ProcedureError("Procedura nu are nicio diagramă .bpmn", file="procedure.json")
+    try:
+        for rel in bpmn_files:
+            parser.add_bpmn_xml(parse_xml(files[rel], rel), filename=rel)
+        for rel in (r for r in files if r.endswith(".dmn")):
+            parser.add_dmn_xml(parse_xml(files[rel], rel), filename=rel)
+        spec = parser.get_spec(metadata["process_id"])
+        subprocess_specs = parser.get_subprocess_specs(metadata["process_id"])
+    except ValidationException as err:
+        raise ProcedureError(f"Diagrama nu este validă: {err.message if hasattr(err, 'message') else err}",
+                             file=getattr(err, "file_name", None),
+                             element=getattr(err, "id", None)) from None
+    package = ProcedurePackage(name=metadata["name"], metadata=metadata, files=files,
+                               version_hash=version_hash(files), spec=spec,
+                               subprocess_specs=subprocess_specs)
+    _check_user_tasks(package)
+    return package
+
+
+def _check_user_tasks(package: ProcedurePackage) -> None:
+    """Every form a user task names must exist: refuse now, not when a clerk opens it."""
+    for spec in [package.spec, *package.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            form = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("form")
+            if form and f"forms/{form}.json" not in package.files:
+                raise ProcedureError(f"formularul «{form}» nu există în forms/",
+                                     element=f"{task_spec.bpmn_name or ''} ({task_spec.bpmn_id})")
+    start_form = package.metadata.get("start_form")
+    if start_form and f"forms/{start_form}.json" not in package.files:
+        raise ProcedureError(f"formularul de start «{start_form}» nu există în forms/",
+                             file="procedure.json")
+
+
+def load_package(folder: Path) -> ProcedurePackage:
+    return build_package(read_folder(folder))

@@ -1,0 +1,244 @@
+"""Running instances: start, claim, complete — each one transaction.
+
+Every operation that changes an instance first locks its row (`SELECT … FOR UPDATE`
+on MariaDB; on SQLite every transaction already holds the write lock, see
+webapp/database.py), then re-reads what it is about to change, so two clerks
+completing the same task at once cannot both succeed. The caller commits; if the
+process dies before that, the database rolls the whole step back.
+"""
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, projection, store
+from .deployment import definition_specs, latest_definition
+from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
+from .models import HumanTask, ProcessDefinition, ProcessInstance
+from .script_engine import DosarScriptEngine, ServiceContext
+from .serializer import REGISTRY, dumps
+from .sla import SlaProfile
+
+PENDING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+MAX_REROOTS = 1000  # each re-root allows ~500 more loop passes in one run
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user name and the groups it belongs to."""
+    username: str
+    groups: frozenset = frozenset()
+
+    def may_work_on(self, task: HumanTask) -> bool:
+        if task.assignee:
+            return task.assignee == self.username
+        return bool(self.groups & set(task.group_codes))
+
+
+def _operations():
+    from connectors.catalogue import operations   # the installed connectors
+    return operations()
+
+
+def _script_engine(session, instance, actor, today) -> DosarScriptEngine:
+    engine = DosarScriptEngine(_operations())
+
+    def on_registered(entry_id: int, registered_on: date) -> None:
+        instance.document_id = entry_id
+        sla = _sla(instance.definition)
+        if sla is not None:
+            instance.due_on = sla.due_date(registered_on)
+
+    engine.context = ServiceContext(session=session, instance_id=instance.id,
+                                    actor=actor.username if actor else None, today=today,
+                                    on_document_registered=on_registered)
+    return engine
+
+
+def _sla(definition: ProcessDefinition) -> SlaProfile | None:
+    from .deployment import definition_files
+    text = definition_files(definition).get("sla.json")
+    return SlaProfile.from_dict(json.loads(text)) if text else None
+
+
+def run_engine(workflow: BpmnWorkflow, script_engine) -> BpmnWorkflow:
+    """Run until every branch waits. The library's iterators stop at a fixed tree
+    depth, so ready tasks it no longer sees are found here and the tree is re-rooted."""
+    for _ in range(MAX_REROOTS):
+        try:
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as err:
+            raise EngineError(f"Procedura s-a oprit: {err}") from err
+        missed = [t for t in projection.all_tasks(workflow)
+                  if t.state == TaskState.READY and not t.task_spec.manual]
+        if not missed:
+            return workflow
+        workflow = store.reroot(workflow, script_engine)
+    raise EngineError("Procedura nu ajunge într-o stare de așteptare (buclă infinită?).")
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """Never trust is_completed() alone: nothing may be ready or waiting."""
+    return workflow.completed and not any(t.state & PENDING
+                                          for t in projection.all_tasks(workflow))
+
+
+def start_instance(session: Session, procedure: str, data: dict, actor: Actor | None,
+                   today: date | None = None, title: str = "") -> ProcessInstance:
+    definition = latest_definition(session, procedure)
+    if definition is None:
+        raise EngineError(f"Procedura «{procedure}» nu este publicată.")
+    spec, subprocess_specs = definition_specs(definition)
+    instance = ProcessInstance(definition=definition, workflow_json="{}", title=title,
+                               started_by=actor.username if actor else None)
+    session.add(instance)
+    session.flush()
+    script_engine = _script_engine(session, instance, actor, today or date.today())
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow.task_tree.data.update(data)   # becomes the start event's data
+    for start in workflow.get_tasks(state=TaskState.READY):
+        start.data.update(data)
+    workflow = run_engine(workflow, script_engine)
+    loaded = store.LoadedInstance(instance=instance, workflow=workflow)
+    _finish_step(session, loaded, definition, actor, "instance.started",
+                 summary=definition.title, before=None, after=data)
+    return instance
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.execute(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                               .with_for_update().execution_options(populate_existing=True)
+                               ).scalar_one_or_none()
+    if instance is None:
+        raise TaskNotAvailable("Dosarul nu mai există.")
+    return instance
+
+
+def _locked_task(session: Session, human_task_id: int) -> tuple[ProcessInstance, HumanTask]:
+    row = session.get(HumanTask, human_task_id)
+    if row is None:
+        raise TaskNotAvailable("Sarcina nu există.")
+    instance = lock_instance(session, row.instance_id)
+    session.refresh(row)   # re-read under the lock: another clerk may have been first
+    if row.status == "completed":
+        raise TaskNotAvailable(f"Sarcina a fost deja finalizată de {row.completed_by} "
+                               f"la {row.completed_at:%d.%m.%Y %H:%M}.")
+    if row.status != "open":
+        raise TaskNotAvailable("Sarcina nu mai este activă.")
+    return instance, row
+
+
+def claim(session: Session, human_task_id: int, actor: Actor) -> HumanTask:
+    _, row = _locked_task(session, human_task_id)
+    if row.assignee and row.assignee != actor.username:
+        raise TaskNotAvailable(f"Sarcina a fost preluată de {row.assignee}.")
+    if not actor.may_work_on(row):
+        raise NotPermitted("Nu faceți parte din grupurile acestei sarcini.")
+    if row.assignee != actor.username:
+        row.assignee = actor.username
+        row.claimed_at = store_now()
+        audit.record(session, actor.username, "task.claimed", instance_id=row.instance_id,
+                     object_ref=f"task:{row.id}", summary=row.title,
+                     before={"assignee": None}, after={"assignee": actor.username})
+    return row
+
+
+def unclaim(session: Session, human_task_id: int, actor: Actor) -> HumanTask:
+    _, row = _locked_task(session, human_task_id)
+    if row.assignee != actor.username:
+        raise NotPermitted("Puteți elibera doar sarcinile preluate de dumneavoastră.")
+    row.assignee, row.claimed_at = None, None
+    audit.record(session, actor.username, "task.unclaimed", instance_id=row.instance_id,
+                 object_ref=f"task:{row.id}", summary=row.title,
+                 before={"assignee": actor.username}, after={"assignee": None})
+    return row
+
+
+def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict,
+                  today: date | None = None) -> ProcessInstance:
+    instance, row = _locked_task(session, human_task_id)
+    if row.assignee and row.assignee != actor.username:
+        raise TaskNotAvailable(f"Sarcina a fost preluată de {row.assignee}.")
+    if not actor.may_work_on(row):
+        raise NotPermitted("Nu faceți parte din grupurile acestei sarcini.")
+    definition = instance.definition
+    spec, subprocess_specs = definition_specs(definition)
+    script_engine = _script_engine(session, instance, actor, today or date.today())
+    loaded = store.load(session, instance, spec, subprocess_specs, script_engine)
+    task = next((t for t in projection.all_tasks(loaded.workflow)
+                 if str(t.id) == row.engine_task_id), None)
+    if task is None or task.state != TaskState.READY:
+        raise TaskNotAvailable("Sarcina nu mai este activă în procedură.")
+    before = {k: task.data.get(k) for k in data}
+    task.data.update(data)
+    try:
+        task.run()
+    except SpiffWorkflowException as err:
+        raise EngineError(f"Pasul «{row.title}» nu a putut fi finalizat: {err}") from err
+    loaded.workflow = run_engine(loaded.workflow, script_engine)
+    row.status, row.completed_by, row.completed_at = "completed", actor.username, store_now()
+    row.assignee = actor.username
+    _finish_step(session, loaded, definition, actor, "task.completed", summary=row.title,
+                 before=before, after=data, object_ref=f"task:{row.id}",
+                 completed_task_id=row.engine_task_id)
+    return instance
+
+
+def _finish_step(session, loaded: store.LoadedInstance, definition, actor, action, *,
+                 summary, before, after, object_ref=None, completed_task_id=None):
+    instance = loaded.instance
+    was_status = instance.status
+    expected = instance.lock_version or 0
+    store.save(session, loaded)
+    if is_finished(loaded.workflow):
+        instance.status, instance.completed_at = "completed", store_now()
+    metadata = json.loads(definition.metadata_json)
+    projection.sync(session, instance, definition, loaded.workflow, metadata,
+                    completed_task_id=completed_task_id)
+    if expected == 0:          # a new instance
+        instance.lock_version = 1
+    else:
+        bumped = session.execute(update(ProcessInstance).where(
+            ProcessInstance.id == instance.id, ProcessInstance.lock_version == expected)
+            .values(lock_version=expected + 1)).rowcount
+        if bumped != 1:
+            raise ConcurrentUpdate("Dosarul a fost modificat între timp; reîncercați.")
+        session.expire(instance, ["lock_version"])
+    user = actor.username if actor else None
+    audit.record(session, user, action, instance_id=instance.id, object_ref=object_ref,
+                 summary=summary, before=before, after=after)
+    if instance.status != was_status and instance.status == "completed":
+        audit.record(session, user, "instance.completed", instance_id=instance.id,
+                     summary=definition.title)
+    session.flush()
+
+
+def store_now():
+    from connectors.db import utcnow
+    return utcnow()
+
+
+def instance_data(session: Session, instance: ProcessInstance) -> dict:
+    """The data of the instance's most advanced live task (for display only)."""
+    spec, subprocess_specs = definition_specs(instance.definition)
+    loaded = store.load(session, instance, spec, subprocess_specs, DosarScriptEngine({}))
+    tasks = sorted(projection.all_tasks(loaded.workflow), key=lambda t: t.last_state_change)
+    return dict(tasks[-1].data) if tasks else {}
+
+
+def current_elements(session: Session, instance: ProcessInstance) -> list[str]:
+    """BPMN ids where the instance stands now (for marking the diagram)."""
+    spec, subprocess_specs = definition_specs(instance.definition)
+    loaded = store.load(session, instance, spec, subprocess_specs, DosarScriptEngine({}))
+    return sorted({t.task_spec.bpmn_id for t in projection.all_tasks(loaded.workflow)
+                   if t.state & PENDING and getattr(t.task_spec, "bpmn_id", None)})
+
+
+__all__ = ["Actor", "start_instance", "claim", "unclaim", "complete_task", "run_engine",
+           "is_finished", "lock_instance", "instance_data", "current_elements", "REGISTRY",
+           "dumps"]

@@ -8,7 +8,7 @@ projected into `human_task` rows so inboxes are plain indexed SQL.
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (Boolean, Date, DateTime, Double, ForeignKey, Index, Integer,
                         String, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,7 +64,7 @@ class EngineTask(Base):
     children_json: Mapped[str] = mapped_column(Text, default="[]")
     spec_name: Mapped[str] = mapped_column(String(255))
     state: Mapped[int] = mapped_column(Integer)
-    last_state_change: Mapped[float] = mapped_column(Float)
+    last_state_change: Mapped[float] = mapped_column(Double)
     triggered: Mapped[bool] = mapped_column(Boolean, default=False)
     internal_json: Mapped[str] = mapped_column(Text, default="{}")
     data_hash: Mapped[str] = mapped_column(String(64))

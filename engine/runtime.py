@@ -224,11 +224,16 @@ def store_now():
 
 
 def instance_data(session: Session, instance: ProcessInstance) -> dict:
-    """The data of the instance's most advanced live task (for display only)."""
+    """The data where the instance stands: its pending tasks' data, or else the
+    last completed task's (for display only)."""
     spec, subprocess_specs = definition_specs(instance.definition)
     loaded = store.load(session, instance, spec, subprocess_specs, DosarScriptEngine({}))
-    tasks = sorted(projection.all_tasks(loaded.workflow), key=lambda t: t.last_state_change)
-    return dict(tasks[-1].data) if tasks else {}
+    tasks = list(projection.all_tasks(loaded.workflow))
+    pending = [t for t in tasks if t.state & PENDING]
+    done = sorted((t for t in tasks if t.state == TaskState.COMPLETED),
+                  key=lambda t: t.last_state_change)
+    chosen = pending[0] if pending else (done[-1] if done else None)
+    return dict(chosen.data) if chosen else {}
 
 
 def current_elements(session: Session, instance: ProcessInstance) -> list[str]:

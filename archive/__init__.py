@@ -1,0 +1,1 @@
+"""Document storage (and, later, OCR, barcodes, full-text index, retention)."""

@@ -1,0 +1,88 @@
+"""Shared fixtures. Database tests run on SQLite and on the MariaDB server at
+127.0.0.1:3306 (root, no password), each in a database of their own."""
+import os
+import sys
+from pathlib import Path
+
+import pymysql
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MARIADB = dict(host=os.environ.get("DOSAR_TEST_MARIADB_HOST", "127.0.0.1"),
+               port=int(os.environ.get("DOSAR_TEST_MARIADB_PORT", "3306")), user="root",
+               password="")
+MARIADB_DB = f"dosar_test_{os.getpid()}"
+BACKENDS = ["sqlite"] if os.environ.get("DOSAR_SKIP_MARIADB") == "1" else ["sqlite", "mariadb"]
+
+
+def mariadb_url(database: str = MARIADB_DB) -> str:
+    return (f"mysql+pymysql://{MARIADB['user']}@{MARIADB['host']}:{MARIADB['port']}/"
+            f"{database}?charset=utf8mb4")
+
+
+@pytest.fixture(scope="session")
+def mariadb_database():
+    conn = pymysql.connect(**MARIADB)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{MARIADB_DB}`")
+        cur.execute(f"CREATE DATABASE `{MARIADB_DB}` CHARACTER SET utf8mb4 "
+                    "COLLATE utf8mb4_unicode_ci")
+    yield MARIADB_DB
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{MARIADB_DB}`")
+    conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dosar.db'}"
+        return
+    request.getfixturevalue("mariadb_database")
+    url = mariadb_url()
+    _reset_mariadb(url)
+    yield url
+
+
+def _reset_mariadb(url):
+    from sqlalchemy import create_engine, text
+    import webapp  # noqa: F401  (registers every table)
+    from connectors.db import Base
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in Base.metadata.sorted_tables:
+            conn.execute(text(f"DROP TABLE IF EXISTS `{table.name}`"))
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    from webapp import create_app
+    from webapp.database import db
+    from webapp.migrations import upgrade
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                      "DATA_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "files"),
+                      "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo_app(app):
+    from webapp.demo import load_demo
+    load_demo(ROOT / "processes")
+    return app
+
+
+@pytest.fixture
+def session(app):
+    from webapp.database import db
+    return db.session

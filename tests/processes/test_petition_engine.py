@@ -1,0 +1,295 @@
+"""The petition procedure (OG 27/2002) walked end to end on the real engine.
+
+A registrar registers a petition, the head of the department assigns it to a
+clerk, the clerk drafts the answer, the head returns it once, the mayor returns
+it once, and the registry office finally sends it. At each step we look at what
+the people involved would see: their inbox rows, the register, the due date.
+"""
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+import connectors.registry.models  # noqa: F401  (tables on the shared metadata)
+import engine.models  # noqa: F401
+from connectors.db import Base
+from connectors.registry.models import Register, RegisterEntry
+from engine import runtime
+from engine.deployment import deploy_folder
+from engine.errors import NotPermitted, TaskNotAvailable
+from engine.models import HumanTask, ProcessInstance
+from engine.runtime import Actor
+
+PROCEDURE = Path(__file__).resolve().parents[2] / "processes" / "petition"
+
+REGISTERED_ON = date(2026, 3, 2)
+DUE_ON = date(2026, 4, 1)          # 30 calendar days after 2 March, a Wednesday
+
+REGISTRAR = Actor("registrar", frozenset({"registratura"}))
+HEAD = Actor("sef.rp", frozenset({"sef-relatii-publice"}))
+OTHER_HEAD = Actor("sef.urb", frozenset({"sef-urbanism"}))
+CLERK = Actor("ion", frozenset({"dept-relatii-publice"}))
+OTHER_CLERK = Actor("vasile", frozenset({"dept-relatii-publice"}))
+MAYOR = Actor("primar", frozenset({"primar"}))
+REGISTRY_OFFICE = Actor("reg", frozenset({"registratura"}))
+
+REGISTRATION = {
+    "sender_name": "Maria Popescu",
+    "sender_address": "Str. Florilor nr. 7, Comuna Exemplu",
+    "sender_email": "maria.popescu@example.ro",
+    "sender_reference": "12",
+    "sender_date": "2026-02-27",
+    "pages": 2,
+    "annexes": "2 fotografii",
+    "summary": "Solicită repararea iluminatului public pe strada Florilor.",
+    "department": "relatii-publice",
+}
+ASSIGNMENT = {"assigned_clerk": "ion", "instructions": "Verificați cu serviciul tehnic."}
+ANSWERS = [
+    {"answer": "Vom analiza solicitarea dumneavoastră.", "outcome": "partial"},
+    {"answer": "Iluminatul va fi reparat până la 20 martie 2026.", "outcome": "favorabil"},
+    {"answer": "Iluminatul public de pe strada Florilor va fi reparat până la 20 martie 2026.",
+     "outcome": "favorabil"},
+]
+ENDORSEMENT_RETURNED = {"endorsement": "returnat",
+                        "endorsement_notes": "Precizați termenul de remediere."}
+ENDORSEMENT_OK = {"endorsement": "avizat", "endorsement_notes": ""}
+SIGNATURE_RETURNED = {"signature": "returnat", "signature_notes": "Numiți strada în răspuns."}
+SIGNATURE_OK = {"signature": "semnat", "signature_notes": ""}
+DISPATCH = {"dispatch_channel": "email", "dispatch_date": "2026-03-16",
+            "dispatch_reference": "msg-2026-03-16-001"}
+
+
+@pytest.fixture
+def session():
+    db = create_engine("sqlite://")
+    Base.metadata.create_all(db)
+    with Session(db) as s:
+        s.add(Register(code="general", name="Registrul general", prefix=""))
+        s.commit()
+        yield s
+    db.dispose()
+
+
+@pytest.fixture
+def instance(session):
+    deploy_folder(session, PROCEDURE)
+    session.commit()
+    started = runtime.start_instance(session, "petition", dict(REGISTRATION), REGISTRAR,
+                                     today=REGISTERED_ON)
+    session.commit()
+    return started
+
+
+def open_tasks(session, instance) -> list[HumanTask]:
+    return session.execute(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")
+        .order_by(HumanTask.id)).scalars().all()
+
+
+def the_open_task(session, instance, title: str) -> HumanTask:
+    tasks = open_tasks(session, instance)
+    assert [t.title for t in tasks] == [title]
+    return tasks[0]
+
+
+def complete(session, task: HumanTask, actor: Actor, data: dict) -> None:
+    runtime.complete_task(session, task.id, actor, dict(data), today=REGISTERED_ON)
+    session.commit()
+
+
+def refused(session, task: HumanTask, actor: Actor, data: dict) -> None:
+    with pytest.raises((NotPermitted, TaskNotAvailable)):
+        runtime.complete_task(session, task.id, actor, dict(data), today=REGISTERED_ON)
+    session.rollback()
+
+
+def test_registration_numbers_the_petition_and_sets_the_legal_term(session, instance):
+    entry = session.execute(select(RegisterEntry)).scalar_one()
+    assert (entry.number, entry.year, entry.registered_on) == (1, 2026, REGISTERED_ON)
+    assert entry.label == "1/02.03.2026"
+    assert entry.document_type == "petitie"
+    assert entry.registered_by == "registrar"
+    assert entry.sender_name == "Maria Popescu"
+    assert entry.sender_email == "maria.popescu@example.ro"
+    assert entry.sender_reference == "12"
+    assert entry.sender_date == date(2026, 2, 27)
+    assert entry.pages == 2
+    assert entry.summary == REGISTRATION["summary"]
+    assert entry.department == "relatii-publice"
+
+    assert instance.status == "running"
+    assert instance.document_id == entry.id
+    assert instance.due_on == DUE_ON
+    assert runtime.current_elements(session, instance) == ["assign_clerk"]
+
+
+def test_full_circuit_with_returns_from_endorsement_and_signature(session, instance):
+    entry = session.execute(select(RegisterEntry)).scalar_one()
+
+    # The head of the department chosen at registration assigns a clerk.
+    task = the_open_task(session, instance, "Repartizare")
+    assert task.group_codes == ["sef-relatii-publice"]
+    assert task.form_name == "assignment"
+    assert task.assignee is None
+    assert task.lane == "Șef departament"
+    refused(session, task, CLERK, ASSIGNMENT)
+    refused(session, task, OTHER_HEAD, ASSIGNMENT)
+    complete(session, task, HEAD, ASSIGNMENT)
+
+    # Only the chosen clerk drafts; another clerk of the same department cannot.
+    drafted = []
+    for round_, answer in enumerate(ANSWERS):
+        task = the_open_task(session, instance, "Redactare răspuns")
+        assert task.group_codes == ["dept-relatii-publice"]
+        assert task.assignee == "ion"
+        assert task.form_name == "answer"
+        refused(session, task, OTHER_CLERK, answer)
+        refused(session, task, HEAD, answer)
+        complete(session, task, CLERK, answer)
+        drafted.append(task.id)
+
+        task = the_open_task(session, instance, "Avizare")
+        assert task.group_codes == ["sef-relatii-publice"]
+        assert task.assignee is None
+        assert task.form_name == "endorsement"
+        refused(session, task, CLERK, ENDORSEMENT_OK)
+        if round_ == 0:
+            complete(session, task, HEAD, ENDORSEMENT_RETURNED)   # back to the clerk
+            continue
+        complete(session, task, HEAD, ENDORSEMENT_OK)
+
+        task = the_open_task(session, instance, "Semnare")
+        assert task.group_codes == ["primar"]
+        assert task.form_name == "signature"
+        refused(session, task, HEAD, SIGNATURE_OK)
+        if round_ == 1:
+            complete(session, task, MAYOR, SIGNATURE_RETURNED)    # back to the clerk
+            continue
+        complete(session, task, MAYOR, SIGNATURE_OK)
+    assert len(set(drafted)) == 3          # each return opens a fresh task for the clerk
+
+    task = the_open_task(session, instance, "Expediere")
+    assert task.group_codes == ["registratura"]
+    assert task.form_name == "dispatch"
+    refused(session, task, CLERK, DISPATCH)
+    complete(session, task, REGISTRY_OFFICE, DISPATCH)
+
+    session.refresh(instance)
+    assert instance.status == "completed"
+    assert instance.completed_at is not None
+    assert open_tasks(session, instance) == []
+    assert runtime.current_elements(session, instance) == []
+
+    rows = session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                           .order_by(HumanTask.id)).scalars().all()
+    assert [(r.title, r.completed_by) for r in rows] == [
+        ("Repartizare", "sef.rp"),
+        ("Redactare răspuns", "ion"), ("Avizare", "sef.rp"),
+        ("Redactare răspuns", "ion"), ("Avizare", "sef.rp"), ("Semnare", "primar"),
+        ("Redactare răspuns", "ion"), ("Avizare", "sef.rp"), ("Semnare", "primar"),
+        ("Expediere", "reg"),
+    ]
+    assert {r.status for r in rows} == {"completed"}
+    assert {r.due_on for r in rows} == {DUE_ON}
+    assert {r.document_id for r in rows} == {entry.id}
+
+    data = runtime.instance_data(session, instance)
+    assert data["registration"]["number"] == 1
+    assert data["registration"]["label"] == "1/02.03.2026"
+    assert data["answer"] == ANSWERS[-1]["answer"]
+    assert data["signature"] == "semnat"
+    assert data["dispatch_channel"] == "email"
+
+
+def test_a_petition_for_another_department_goes_to_that_department(session):
+    deploy_folder(session, PROCEDURE)
+    started = runtime.start_instance(session, "petition",
+                                     dict(REGISTRATION, department="urbanism"), REGISTRAR,
+                                     today=REGISTERED_ON)
+    session.commit()
+    task = the_open_task(session, started, "Repartizare")
+    assert task.group_codes == ["sef-urbanism"]
+    refused(session, task, HEAD, ASSIGNMENT)
+    complete(session, task, OTHER_HEAD, {"assigned_clerk": "elena"})
+    task = the_open_task(session, started, "Redactare răspuns")
+    assert task.group_codes == ["dept-urbanism"]
+    assert task.assignee == "elena"
+
+
+# --- the diagram the web app shows ------------------------------------------------
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+      "dc": "http://www.omg.org/spec/DD/20100524/DC",
+      "di": "http://www.omg.org/spec/DD/20100524/DI"}
+
+
+def _bounds(shape):
+    b = shape.find("dc:Bounds", NS)
+    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def _on_border(point, box) -> bool:
+    x, y = point
+    bx, by, w, h = box
+    inside = bx - 1 <= x <= bx + w + 1 and by - 1 <= y <= by + h + 1
+    touching = min(abs(x - bx), abs(x - bx - w), abs(y - by), abs(y - by - h)) <= 1
+    return inside and touching
+
+
+def test_diagram_has_a_shape_or_edge_for_every_element():
+    tree = etree.parse(str(PROCEDURE / "petition.bpmn"))
+    process = tree.find("bpmn:process", NS)
+    shapes = {s.get("bpmnElement"): _bounds(s) for s in tree.iterfind(".//bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): [(float(w.get("x")), float(w.get("y")))
+                                    for w in e.iterfind("di:waypoint", NS)]
+             for e in tree.iterfind(".//bpmndi:BPMNEdge", NS)}
+    flows = process.findall("bpmn:sequenceFlow", NS)
+    nodes = [el for el in process if el.get("id") and el not in flows
+             and etree.QName(el).localname != "laneSet"]
+
+    for node in nodes:
+        assert node.get("name"), f"{node.get('id')} has no name"
+        assert node.get("id") in shapes, f"{node.get('id')} has no shape"
+    lanes = {lane.get("name"): lane for lane in process.iterfind(".//bpmn:lane", NS)}
+    assert set(lanes) == {"Registratura", "Șef departament", "Funcționar", "Primar"}
+    for lane in lanes.values():
+        lx, ly, lw, lh = shapes[lane.get("id")]
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            x, y, w, h = shapes[ref.text]
+            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, ref.text
+    assert sum(len(lane.findall("bpmn:flowNodeRef", NS)) for lane in lanes.values()) == len(nodes)
+
+    for flow in flows:
+        points = edges[flow.get("id")]
+        assert len(points) >= 2
+        assert _on_border(points[0], shapes[flow.get("sourceRef")]), flow.get("id")
+        assert _on_border(points[-1], shapes[flow.get("targetRef")]), flow.get("id")
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            assert x1 == x2 or y1 == y2, f"{flow.get('id')} has a slanted segment"
+
+    gateways = process.findall("bpmn:exclusiveGateway", NS)
+    for gateway in gateways:
+        for flow in flows:
+            if flow.get("sourceRef") == gateway.get("id"):
+                assert flow.get("name"), f"{flow.get('id')} leaves a gateway without a name"
+
+
+def test_forms_accept_what_the_circuit_submits():
+    forms = pytest.importorskip("forms.definition")
+    submitted = {"registration": REGISTRATION, "assignment": ASSIGNMENT, "answer": ANSWERS[0],
+                 "endorsement": ENDORSEMENT_RETURNED, "signature": SIGNATURE_RETURNED,
+                 "dispatch": DISPATCH}
+    for name, data in submitted.items():
+        definition = json.loads((PROCEDURE / "forms" / f"{name}.json").read_text("utf-8"))
+        if name == "assignment":
+            # The web app offers the department's clerks as the choices.
+            definition["schema"]["properties"]["assigned_clerk"]["enum"] = ["ion", "vasile"]
+        form = forms.FormDefinition.from_dict(definition, name=name)
+        filled = {k: v for k, v in data.items() if v != ""}
+        assert form.validate(filled) == {}, name

@@ -1,0 +1,111 @@
+"""Dosar's web application (Flask application factory)."""
+from datetime import date
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from . import config
+from .database import db, engine_options, normalise_url
+
+csrf = CSRFProtect()
+
+ACTION_LABELS = {
+    "instance.started": "a înregistrat și a pornit procedura",
+    "instance.completed": "procedura s-a încheiat",
+    "task.claimed": "a preluat sarcina",
+    "task.unclaimed": "a eliberat sarcina",
+    "task.completed": "a finalizat",
+    "procedure.deployed": "a publicat procedura",
+}
+
+# Importing the models registers every table on the shared metadata.
+import engine.models  # noqa: E402,F401
+import connectors.registry.models  # noqa: E402,F401
+import webapp.auth.models  # noqa: E402,F401
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config.from_environment())
+    app.config.update(overrides or {})
+    url = normalise_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
+
+    db.init_app(app)
+    csrf.init_app(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .inbox.views import bp as inbox_bp
+    from .instances.views import bp as instances_bp
+    from .registry.views import bp as registry_bp
+    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp):
+        app.register_blueprint(bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .auth.session import load_current_user
+
+    app.before_request(load_current_user)
+
+    @app.before_request
+    def choose_language():
+        # Romanian is the UI language; English where the user asks for it.
+        g.lang = request.args.get("lang") or request.cookies.get("lang") or "ro"
+        if g.lang not in ("ro", "en"):
+            g.lang = "ro"
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'")
+        return response
+
+    @app.template_filter("action_label")
+    def action_label(action: str) -> str:
+        return ACTION_LABELS.get(action, action)
+
+    @app.context_processor
+    def template_globals():
+        return {"today": date.today(), "lang": getattr(g, "lang", "ro")}
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return render_template("error.html", title="Formular expirat",
+                               message="Formularul a expirat sau nu provine din aplicație. "
+                                       "Reîncărcați pagina și trimiteți din nou."), 400
+
+    @app.errorhandler(403)
+    def forbidden(err):
+        return render_template("error.html", title="Acces interzis",
+                               message="Nu aveți drepturi pentru această pagină."), 403
+
+    @app.errorhandler(404)
+    def not_found(err):
+        return render_template("error.html", title="Pagina nu există",
+                               message="Pagina cerută nu există."), 404
+
+    @app.errorhandler(413)
+    def too_large(err):
+        return render_template("error.html", title="Fișier prea mare",
+                               message="Fișierele trimise depășesc dimensiunea maximă "
+                                       "acceptată."), 413
+
+    @app.teardown_request
+    def rollback_unfinished(exc):
+        # Anything not committed by the handler is undone, never half-saved.
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,1 @@
+"""Staff accounts, departments and groups; login and the current user."""

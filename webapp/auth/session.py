@@ -1,0 +1,45 @@
+"""The logged-in user, and the decorators every handler starts with."""
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from engine.runtime import Actor
+from webapp.database import db
+
+from .models import User
+
+
+def load_current_user() -> None:
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is not None and user.active:
+            g.user = user
+
+
+def current_actor() -> Actor:
+    return Actor(g.user.username, g.user.groups)
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def group_required(*groups):
+    """The user must belong to at least one of the groups."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if not g.user.groups & set(groups):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

@@ -1,0 +1,48 @@
+from urllib.parse import urlparse
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from engine import audit
+from webapp.database import db
+
+from .models import User
+from .passwords import verify_password
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect within this site after login."""
+    if target and urlparse(target).netloc == "" and target.startswith("/"):
+        return target
+    return url_for("inbox.index")
+
+
+@bp.route("/autentificare", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        flash("Utilizator sau parolă greșite.", "error")
+        return render_template("auth/login.html", next=request.form.get("next", ""),
+                               username=username), 401
+    session.clear()
+    session["user_id"] = user.id
+    session.permanent = True
+    audit.record(db.session, user.username, "user.logged_in", object_ref=f"user:{user.id}")
+    db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/iesire", methods=["POST"])
+def logout():
+    if g.user is not None:
+        audit.record(db.session, g.user.username, "user.logged_out",
+                     object_ref=f"user:{g.user.id}")
+        db.session.commit()
+    session.clear()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,109 @@
+"""The `dosar` command: init, demo, serve, deploy, bench (and Flask's own commands)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app():
+    from webapp import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main():
+    """Dosar — registratura și circuitul documentelor unei primării."""
+
+
+def register_commands(app):
+    """Commands live on the group; nothing per-app is needed (kept for symmetry)."""
+
+
+@main.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database and the file storage."""
+    from webapp.migrations import upgrade
+    upgrade()
+    Path(current_app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    click.echo(f"Baza de date este la zi: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+
+
+@main.command("deploy")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--by", "actor", default="cli", help="Who deploys (for the audit trail).")
+@with_appcontext
+def deploy_command(path, actor):
+    """Deploy a BPMN procedure folder (or a folder of procedure folders)."""
+    from engine.deployment import deploy_folder
+    from engine.errors import ProcedureError
+    from webapp.database import db
+    folders = [path] if (path / "procedure.json").exists() else sorted(
+        p for p in path.iterdir() if (p / "procedure.json").exists())
+    if not folders:
+        raise click.ClickException(f"{path} nu conține nicio procedură (procedure.json).")
+    for folder in folders:
+        try:
+            definition, created = deploy_folder(db.session, folder, actor)
+        except ProcedureError as err:
+            db.session.rollback()
+            raise click.ClickException(f"{folder}: {err}")
+        db.session.commit()
+        state = "publicată" if created else "neschimbată"
+        click.echo(f"{definition.name}: versiunea {definition.version_hash[:12]} {state}")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the demo town hall and stop.")
+@with_appcontext
+def demo_command(host, port, no_serve):
+    """Init + load the demo town hall + serve."""
+    from webapp.demo import DEMO_PASSWORD, load_demo
+    from webapp.migrations import upgrade
+    upgrade()
+    users = load_demo(Path(current_app.config["PROCESSES_DIR"]))
+    click.echo("\nPrimăria demonstrativă este gata. Conturi (parola pentru toate: "
+               f"{DEMO_PASSWORD}):")
+    for username, full_name, role in users:
+        click.echo(f"  {username:<22} {full_name:<28} {role}")
+    if not no_serve:
+        _serve(host, port, threads=8)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--threads", default=8, type=int)
+@with_appcontext
+def serve_command(host, port, threads):
+    """Serve the app with a production WSGI server (waitress)."""
+    _serve(host, port, threads)
+
+
+def _serve(host, port, threads):
+    from waitress import serve
+    click.echo(f"\nDosar rulează la http://{host}:{port}/  (Ctrl+C pentru oprire)", err=False)
+    sys.stdout.flush()
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads,
+          ident="dosar", _quiet=True)
+
+
+@main.command("bench", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_command(name, args):
+    """Run benchmarks/NAME.py (e.g. `dosar bench engine --quick`)."""
+    root = Path(__file__).resolve().parent.parent
+    script = root / "benchmarks" / f"{name}.py"
+    if not script.exists():
+        known = ", ".join(sorted(p.stem for p in (root / "benchmarks").glob("*.py")
+                                 if not p.stem.startswith("_")))
+        raise click.ClickException(f"Nu există benchmark-ul «{name}». Disponibile: {known}")
+    env = dict(os.environ, PYTHONPATH=str(root))
+    sys.exit(subprocess.call([sys.executable, str(script), *args], env=env))

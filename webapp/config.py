@@ -1,0 +1,38 @@
+"""Configuration from the environment (DOSAR_*), with an embedded default:
+SQLite and files under ./var, nothing else to install or start."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A per-installation key kept beside the data, so sessions survive restarts."""
+    if os.environ.get("DOSAR_SECRET_KEY"):
+        return os.environ["DOSAR_SECRET_KEY"]
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def from_environment() -> dict:
+    data_dir = Path(os.environ.get("DOSAR_DATA_DIR", ROOT / "var"))
+    return {
+        "DATA_DIR": str(data_dir),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DOSAR_DATABASE_URL",
+                                                  f"sqlite:///{data_dir / 'dosar.db'}"),
+        "STORAGE_DIR": os.environ.get("DOSAR_STORAGE_DIR", str(data_dir / "files")),
+        "PROCESSES_DIR": os.environ.get("DOSAR_PROCESSES_DIR", str(ROOT / "processes")),
+        "SECRET_KEY": _secret_key(data_dir),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("DOSAR_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("DOSAR_SECURE_COOKIES", "0") == "1",
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("DOSAR_SESSION_MINUTES", 480)) * 60,
+        "WTF_CSRF_TIME_LIMIT": None,   # tied to the session instead
+        "INBOX_PAGE_SIZE": 50,
+    }

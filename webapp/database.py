@@ -1,0 +1,54 @@
+"""The database: Flask-SQLAlchemy over the one metadata of connectors.db.
+
+Transaction rules, chosen so that "one step = one transaction under a lock on the
+instance" holds on both databases:
+- SQLite (embedded default): WAL journal, and every transaction starts with
+  BEGIN IMMEDIATE, i.e. takes the write lock first. Writers queue (busy timeout)
+  instead of failing half-way, and a read-then-write can never see stale data.
+- MariaDB/MySQL: READ COMMITTED, so a statement after `SELECT … FOR UPDATE` sees
+  what the previous lock holder committed (REPEATABLE READ would show the old
+  snapshot); utf8mb4 throughout; pooled connections checked before use.
+"""
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from connectors.db import Base
+
+db = SQLAlchemy(metadata=Base.metadata)
+
+
+def engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    if url.startswith("mysql") or url.startswith("mariadb"):
+        return {"isolation_level": "READ COMMITTED", "pool_pre_ping": True,
+                "pool_recycle": 3600}
+    return {}
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith(("mysql://", "mariadb://")):
+        url = "mysql+pymysql://" + url.split("://", 1)[1]
+    if url.startswith("mysql+pymysql") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, _record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let us issue BEGIN ourselves (pysqlite's own transaction handling is lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,74 @@
+"""The demo town hall: departments, one user per role, registers, procedures.
+
+Loading is idempotent: running `dosar demo` again keeps existing data.
+"""
+from pathlib import Path
+
+from sqlalchemy import select
+
+from connectors.registry.models import Register
+from engine.deployment import deploy_folder
+from webapp.auth.models import Department, User, UserGroup
+from webapp.auth.passwords import hash_password
+from webapp.database import db
+
+DEMO_PASSWORD = "demo1234"
+
+DEPARTMENTS = {
+    "registratura": "Registratura",
+    "relatii-publice": "Relații cu publicul",
+    "urbanism": "Urbanism",
+    "taxe": "Taxe și impozite",
+    "stare-civila": "Stare civilă",
+    "secretar": "Secretar general",
+    "primar": "Primar",
+}
+
+# username, full name, department, groups, role shown to the person trying the demo
+USERS = [
+    ("registratura", "Maria Popescu", "registratura", ["registratura"], "registratură"),
+    ("primar", "Ion Ionescu", "primar", ["primar"], "primar (semnează)"),
+    ("secretar", "Elena Marin", "secretar", ["secretar", "sef-secretar", "dept-secretar"],
+     "secretar general"),
+    ("sef.relatii", "Andrei Stan", "relatii-publice", ["sef-relatii-publice"],
+     "șef Relații cu publicul"),
+    ("functionar.relatii", "Ioana Dumitru", "relatii-publice", ["dept-relatii-publice"],
+     "funcționar Relații cu publicul"),
+    ("functionar2.relatii", "Mihai Georgescu", "relatii-publice", ["dept-relatii-publice"],
+     "funcționar Relații cu publicul"),
+    ("sef.urbanism", "Cristina Pop", "urbanism", ["sef-urbanism"], "arhitect-șef (Urbanism)"),
+    ("functionar.urbanism", "Radu Constantin", "urbanism", ["dept-urbanism"],
+     "funcționar Urbanism"),
+    ("sef.taxe", "Gabriela Niculescu", "taxe", ["sef-taxe"], "șef Taxe și impozite"),
+    ("functionar.taxe", "Victor Ene", "taxe", ["dept-taxe"], "funcționar Taxe și impozite"),
+    ("sef.stare-civila", "Ana Munteanu", "stare-civila", ["sef-stare-civila"],
+     "șef Stare civilă"),
+    ("functionar.stare-civila", "Daniel Lazăr", "stare-civila", ["dept-stare-civila"],
+     "funcționar Stare civilă"),
+    ("admin", "Administrator", None, ["admin"], "administrator"),
+]
+
+REGISTERS = [("general", "Registrul general de intrare-ieșire", "")]
+
+
+def load_demo(processes_dir: Path) -> list[tuple[str, str, str]]:
+    session = db.session
+    for code, name in DEPARTMENTS.items():
+        if session.get(Department, code) is None:
+            session.add(Department(code=code, name=name))
+    for code, name, prefix in REGISTERS:
+        if session.execute(select(Register).where(Register.code == code)).scalar_one_or_none() is None:
+            session.add(Register(code=code, name=name, prefix=prefix))
+    session.flush()
+    password_hash = hash_password(DEMO_PASSWORD)
+    for username, full_name, department, groups, _ in USERS:
+        if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+            continue
+        session.add(User(username=username, full_name=full_name, department_code=department,
+                         password_hash=password_hash,
+                         memberships=[UserGroup(group_code=g) for g in groups]))
+    session.commit()
+    for folder in sorted(p for p in processes_dir.iterdir() if (p / "procedure.json").exists()):
+        deploy_folder(session, folder, actor="demo")
+        session.commit()
+    return [(u, n, role) for u, n, _, _, role in USERS]

@@ -1,0 +1,48 @@
+"""Glue between procedure forms and requests: loading a version's form, filling in
+lists that depend on the data (e.g. the clerks of a department), storing uploads."""
+import copy
+
+from flask import current_app
+from sqlalchemy import select
+
+from archive.storage import LocalStorage
+from engine.deployment import definition_form
+from engine.projection import fill
+from forms import FormDefinition
+from webapp.auth.models import User, UserGroup
+from webapp.database import db
+
+
+def load_form(definition, form_name: str, data: dict | None = None) -> FormDefinition | None:
+    raw = definition_form(definition, form_name)
+    if raw is None:
+        return None
+    raw = copy.deepcopy(raw)
+    for field, hints in list(raw.get("ui", {}).items()):
+        if isinstance(hints, dict) and "options_from" in hints:
+            _fill_options(raw, field, fill(hints.pop("options_from"), data or {}))
+    return FormDefinition.from_dict(raw, name=form_name)
+
+
+def _fill_options(raw: dict, field: str, source: str) -> None:
+    """`group:<code>` lists the active users of a group as the field's choices."""
+    kind, _, code = source.partition(":")
+    if kind != "group":
+        return
+    users = db.session.execute(
+        select(User).join(UserGroup).where(UserGroup.group_code == code, User.active.is_(True))
+        .order_by(User.full_name)).scalars().all()
+    prop = raw["schema"]["properties"][field]
+    # An empty enum is not valid JSON Schema: a group without members offers nothing.
+    prop["enum"] = [u.username for u in users] or [""]
+    raw["ui"][field]["enum_titles"] = {u.username: u.full_name for u in users}
+
+
+def storage() -> LocalStorage:
+    return LocalStorage(current_app.config["STORAGE_DIR"])
+
+
+def store_upload(file_storage, content_type: str) -> dict:
+    sha256, size = storage().put(file_storage.stream)
+    return {"sha256": sha256, "name": file_storage.filename, "size": size,
+            "content_type": content_type}

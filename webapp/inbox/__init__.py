@@ -1,0 +1,1 @@
+"""Clerks' inbox: my tasks, my groups' unclaimed tasks, claim, open, complete."""

@@ -1,0 +1,159 @@
+import json
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from connectors.registry.models import RegisterEntry
+from engine import runtime
+from engine.errors import EngineError, NotPermitted, TaskNotAvailable
+from engine.models import AuditEvent, HumanTask
+from webapp.auth.session import current_actor, login_required
+from webapp.database import db
+from webapp.forms_support import load_form, store_upload
+
+from . import queries
+
+bp = Blueprint("inbox", __name__, template_folder="templates")
+
+
+def can_view(task: HumanTask) -> bool:
+    user = g.user
+    return (user.username in (task.assignee, task.completed_by)
+            or bool(user.groups & set(task.group_codes)))
+
+
+def _task_or_404(task_id: int) -> HumanTask:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.route("/")
+@login_required
+def index():
+    view = request.args.get("view", "mine")
+    sort = request.args.get("sort", "due")
+    number = max(request.args.get("page", 1, type=int), 1)
+    if view not in ("mine", "group") or sort not in ("due", "-due"):
+        abort(400)
+    stmt = queries.my_tasks(g.user.username) if view == "mine" else queries.group_tasks(g.user.groups)
+    size = current_app.config["INBOX_PAGE_SIZE"]
+    tasks, total = queries.page(db.session, stmt, sort, number, size)
+    counts = {"mine": queries.page(db.session, queries.my_tasks(g.user.username), sort, 1, 1)[1],
+              "group": queries.page(db.session, queries.group_tasks(g.user.groups), sort, 1, 1)[1]}
+    entries = _entries({t.document_id for t in tasks})
+    return render_template("inbox/index.html", tasks=tasks, total=total, view=view, sort=sort,
+                           page=number, pages=max((total + size - 1) // size, 1),
+                           counts=counts, entries=entries)
+
+
+def _entries(ids) -> dict:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(RegisterEntry).where(RegisterEntry.id.in_(ids))).scalars()
+    return {r.id: r for r in rows}
+
+
+@bp.route("/sarcini/<int:task_id>")
+@login_required
+def show(task_id):
+    task = _task_or_404(task_id)
+    if not can_view(task):
+        abort(403)
+    return _render_task(task)
+
+
+def _render_task(task, form_data=None, errors=None, status=200):
+    instance = task.instance
+    data = runtime.instance_data(db.session, instance) if task.status == "open" else {}
+    form = load_form(instance.definition, task.form_name, data) if task.form_name else None
+    entry = db.session.get(RegisterEntry, task.document_id) if task.document_id else None
+    history = db.session.execute(
+        select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+        .order_by(AuditEvent.at, AuditEvent.id)).scalars().all()
+    done = db.session.execute(
+        select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                HumanTask.status == "completed")
+        .order_by(HumanTask.completed_at)).scalars().all()
+    earlier = []
+    for step in done:
+        step_form = load_form(instance.definition, step.form_name, data) if step.form_name else None
+        earlier.append((step, step_form))
+    start_form_name = json.loads(instance.definition.metadata_json).get("start_form")
+    start_form = load_form(instance.definition, start_form_name, data) if start_form_name else None
+    html = render_template(
+        "inbox/task.html", task=task, instance=instance, entry=entry, history=history,
+        form=form, data=form_data if form_data is not None else data, errors=errors or {},
+        earlier=earlier, instance_data=data, start_form=start_form,
+        mine=task.assignee == g.user.username)
+    return html, status
+
+
+@bp.route("/sarcini/<int:task_id>/preia", methods=["POST"])
+@login_required
+def claim(task_id):
+    task = _task_or_404(task_id)
+    if not can_view(task):
+        abort(403)
+    try:
+        runtime.claim(db.session, task.id, current_actor())
+        db.session.commit()
+        flash("Ați preluat sarcina.", "success")
+    except (TaskNotAvailable, NotPermitted) as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    return redirect(url_for("inbox.show", task_id=task_id))
+
+
+@bp.route("/sarcini/<int:task_id>/elibereaza", methods=["POST"])
+@login_required
+def unclaim(task_id):
+    task = _task_or_404(task_id)
+    if not can_view(task):
+        abort(403)
+    try:
+        runtime.unclaim(db.session, task.id, current_actor())
+        db.session.commit()
+        flash("Sarcina a revenit în lista grupului.", "success")
+    except (TaskNotAvailable, NotPermitted) as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/sarcini/<int:task_id>/finalizeaza", methods=["POST"])
+@login_required
+def complete(task_id):
+    task = _task_or_404(task_id)
+    if not can_view(task):
+        abort(403)
+    data, errors = {}, {}
+    if task.form_name:
+        form = load_form(task.instance.definition, task.form_name,
+                         runtime.instance_data(db.session, task.instance))
+        data, errors = form.parse(request.form, request.files, lang=g.lang,
+                                  store_file=store_upload)
+    if errors:
+        db.session.rollback()
+        flash("Formularul are erori; corectați câmpurile marcate.", "error")
+        return _render_task(task, form_data={**request.form.to_dict(), **data},
+                            errors=errors, status=422)
+    try:
+        runtime.complete_task(db.session, task.id, current_actor(), data)
+        db.session.commit()
+    except TaskNotAvailable as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _render_task(_task_or_404(task_id), status=409)
+    except NotPermitted as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return redirect(url_for("inbox.show", task_id=task_id))
+    except EngineError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _render_task(task, form_data=request.form.to_dict(), status=422)
+    flash(f"Sarcina «{task.title}» a fost finalizată.", "success")
+    return redirect(url_for("inbox.index"))

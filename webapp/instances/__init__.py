@@ -1,0 +1,1 @@
+"""The instance (dosar) page: where a request stands, its diagram and history."""

@@ -1,0 +1,63 @@
+from flask import Blueprint, Response, abort, g, render_template
+from sqlalchemy import select
+
+from connectors.registry.models import RegisterEntry
+from engine import runtime
+from engine.deployment import definition_files
+from engine.models import AuditEvent, HumanTask, HumanTaskGroup, ProcessInstance
+from webapp.auth.session import login_required
+from webapp.database import db
+
+bp = Blueprint("instances", __name__, template_folder="templates", url_prefix="/dosare")
+
+OVERSEERS = {"registratura", "primar", "secretar", "admin"}
+
+
+def can_view(instance: ProcessInstance) -> bool:
+    """Overseers see every file; others only files where a task was theirs or their group's."""
+    user = g.user
+    if user.groups & OVERSEERS:
+        return True
+    mine = select(HumanTask.id).where(
+        HumanTask.instance_id == instance.id,
+        (HumanTask.assignee == user.username) | (HumanTask.completed_by == user.username)
+        | HumanTask.id.in_(select(HumanTaskGroup.human_task_id).where(
+            HumanTaskGroup.group_code.in_(sorted(user.groups)))))
+    return db.session.execute(mine.limit(1)).first() is not None
+
+
+def _instance_or_404(instance_id: int) -> ProcessInstance:
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        abort(404)
+    return instance
+
+
+@bp.route("/<int:instance_id>")
+@login_required
+def show(instance_id):
+    instance = _instance_or_404(instance_id)
+    if not can_view(instance):
+        abort(403)
+    tasks = db.session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                               .order_by(HumanTask.id)).scalars().all()
+    entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
+    history = db.session.execute(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                 .order_by(AuditEvent.at, AuditEvent.id)).scalars().all()
+    current = runtime.current_elements(db.session, instance) if instance.status == "running" else []
+    completed = sorted({t.spec_name for t in tasks if t.status == "completed"})
+    return render_template("instances/show.html", instance=instance, tasks=tasks, entry=entry,
+                           history=history, current=current, completed=completed)
+
+
+@bp.route("/<int:instance_id>/diagrama.bpmn")
+@login_required
+def diagram(instance_id):
+    instance = _instance_or_404(instance_id)
+    if not can_view(instance):
+        abort(403)
+    files = definition_files(instance.definition)
+    bpmn = next((text for path, text in sorted(files.items()) if path.endswith(".bpmn")), None)
+    if bpmn is None:
+        abort(404)
+    return Response(bpmn, mimetype="application/xml")

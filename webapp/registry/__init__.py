@@ -1,0 +1,1 @@
+"""Registratura screens: register a document (starting its procedure), the register."""

@@ -121,11 +121,29 @@ def build_package(files: dict[str, str]) -> ProcedurePackage:
         raise ProcedureError(f"Diagrama nu este validă: {err.message if hasattr(err, 'message') else err}",
                              file=getattr(err, "file_name", None),
                              element=getattr(err, "id", None)) from None
+    _check_forms(files)
     package = ProcedurePackage(name=metadata["name"], metadata=metadata, files=files,
                                version_hash=version_hash(files), spec=spec,
                                subprocess_specs=subprocess_specs)
     _check_user_tasks(package)
     return package
+
+
+def _check_forms(files: dict[str, str]) -> None:
+    """Each form must load; a list filled in at run time (`options_from`) is checked
+    with a stand-in choice."""
+    from forms import FormDefinition, FormDefinitionError
+    for rel in (r for r in files if r.startswith("forms/") and r.endswith(".json")):
+        raw = json.loads(files[rel])
+        for name, hints in (raw.get("ui") or {}).items():
+            if isinstance(hints, dict) and hints.pop("options_from", None):
+                raw["schema"]["properties"][name]["enum"] = ["-"]
+        try:
+            FormDefinition.from_dict(raw, name=rel)
+        except FormDefinitionError as err:
+            raise ProcedureError(f"formular invalid: {err}", file=rel) from None
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ProcedureError(f"formular invalid: lipsește {err}", file=rel) from None
 
 
 def _check_user_tasks(package: ProcedurePackage) -> None:

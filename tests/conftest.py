@@ -70,19 +70,28 @@ def app(database_url, tmp_path):
                       "SECRET_KEY": "test"})
     with app.app_context():
         upgrade()
-        yield app
+        db.session.remove()
+    # No app context stays pushed: requests of the test client must each get their
+    # own (a shared one would share `g` between requests). Use `session` for the DB.
+    yield app
+    with app.app_context():
         db.session.remove()
         db.engine.dispose()
 
 
 @pytest.fixture
 def demo_app(app):
+    from webapp.database import db
     from webapp.demo import load_demo
-    load_demo(ROOT / "processes")
+    with app.app_context():
+        load_demo(ROOT / "processes")
+        db.session.remove()
     return app
 
 
 @pytest.fixture
 def session(app):
     from webapp.database import db
-    return db.session
+    with app.app_context():
+        yield db.session
+        db.session.remove()

@@ -289,6 +289,8 @@ def test_forms_accept_what_the_circuit_submits():
         definition = json.loads((PROCEDURE / "forms" / f"{name}.json").read_text("utf-8"))
         if name == "assignment":
             # The web app offers the department's clerks as the choices.
+            source = definition["ui"]["assigned_clerk"].pop("options_from")
+            assert source == "group:dept-{department}"
             definition["schema"]["properties"]["assigned_clerk"]["enum"] = ["ion", "vasile"]
         form = forms.FormDefinition.from_dict(definition, name=name)
         filled = {k: v for k, v in data.items() if v != ""}

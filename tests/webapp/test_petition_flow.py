@@ -1,0 +1,210 @@
+"""The whole petition circuit through the web app's pages and forms."""
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.models import HumanTask, ProcessInstance
+from webapp.auth.models import User
+
+from webapp_testkit import login, open_task_id, post, register_petition, today_label
+
+
+def complete(client, task_id, data, expect=302):
+    page = f"/sarcini/{task_id}"
+    response = post(client, f"/sarcini/{task_id}/finalizeaza", data, page_url=page)
+    assert response.status_code == expect, response.text
+    return response
+
+
+def claim(client, task_id):
+    response = post(client, f"/sarcini/{task_id}/preia", {}, page_url=f"/sarcini/{task_id}")
+    assert response.status_code == 302
+
+
+def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
+    client = demo_app.test_client()
+    login(client, "registratura")
+    response = register_petition(client)
+    assert response.status_code == 302
+    instance_page = client.get(response.headers["Location"]).text
+    assert f"Document înregistrat cu nr. 1/{today_label()}" in instance_page
+    assert 'data-current="assign_clerk"' in instance_page
+
+    login(client, "sef.relatii")
+    task_id = open_task_id(client, "Repartizare")
+    inbox = client.get("/?view=group").text
+    assert "Gheorghe Ionescu" in inbox and "zile rămase" in inbox   # the 30-day term
+    claim(client, task_id)
+    page = client.get(f"/sarcini/{task_id}").text
+    # The head picks among the department's clerks, by name.
+    assert '<option value="functionar.relatii"' in page and "Ioana Dumitru" in page
+    assert "Mihai Georgescu" in page and "Radu Constantin" not in page
+    complete(client, task_id, {"assigned_clerk": "functionar.relatii",
+                               "instructions": "Verificați cu serviciul tehnic."})
+
+    login(client, "functionar2.relatii")      # same department, not the chosen clerk
+    assert "Redactare răspuns" not in client.get("/?view=group").text
+
+    login(client, "functionar.relatii")
+    task_id = open_task_id(client, "Redactare răspuns", view="mine")
+    assert "Verificați cu serviciul tehnic." in client.get(f"/sarcini/{task_id}").text
+    complete(client, task_id, {"answer": "Iluminatul va fi reparat în 10 zile.",
+                               "outcome": "favorabil"})
+
+    login(client, "sef.relatii")
+    task_id = open_task_id(client, "Avizare")
+    claim(client, task_id)
+    complete(client, task_id, {"endorsement": "returnat",
+                               "endorsement_notes": "Precizați data exactă."})
+
+    login(client, "functionar.relatii")       # sent back for corrections
+    task_id = open_task_id(client, "Redactare răspuns", view="mine")
+    complete(client, task_id, {"answer": "Iluminatul va fi reparat pe 5 decembrie.",
+                               "outcome": "favorabil"})
+
+    login(client, "sef.relatii")
+    task_id = open_task_id(client, "Avizare")
+    claim(client, task_id)
+    complete(client, task_id, {"endorsement": "avizat"})
+
+    login(client, "primar")
+    task_id = open_task_id(client, "Semnare")
+    claim(client, task_id)
+    complete(client, task_id, {"signature": "semnat"})
+
+    login(client, "registratura")
+    task_id = open_task_id(client, "Expediere")
+    claim(client, task_id)
+    complete(client, task_id, {"dispatch_channel": "email",
+                               "dispatch_date": date.today().isoformat()})
+
+    from webapp.database import db
+    with demo_app.app_context():
+        instance = db.session.execute(select(ProcessInstance)).scalar_one()
+        assert instance.status == "completed"
+        steps = [t.title for t in db.session.execute(
+            select(HumanTask).where(HumanTask.instance_id == instance.id)
+            .order_by(HumanTask.id)).scalars()]
+    page = client.get(f"/dosare/{instance.id}").text
+    assert "Soluționat" in page
+    assert steps == ["Repartizare", "Redactare răspuns", "Avizare", "Redactare răspuns",
+                     "Avizare", "Semnare", "Expediere"]
+
+
+def test_registration_errors_name_the_field_and_keep_what_was_typed(demo_app):
+    client = demo_app.test_client()
+    login(client, "registratura")
+    response = register_petition(client, sender_name="", summary="scurt", pages="două")
+    assert response.status_code == 422
+    html = response.text
+    assert "«Petent» este obligatoriu." in html
+    assert "«Conținutul pe scurt» trebuie să aibă cel puțin 10 caractere." in html
+    assert "«Număr de file» trebuie să fie un număr întreg." in html
+    assert 'value="Str. Lungă nr. 3"' in html and "două" in html    # nothing lost
+    from webapp.database import db
+    with demo_app.app_context():
+        assert db.session.execute(select(ProcessInstance)).first() is None
+
+
+def test_english_messages_on_request(demo_app):
+    client = demo_app.test_client()
+    login(client, "registratura")
+    response = post(client, "/registratura/nou?lang=en",
+                    {"procedura": "petition", "summary": "", "department": "urbanism"},
+                    page_url="/registratura/nou")
+    assert response.status_code == 422
+    assert "is required" in response.text
+
+
+def test_posting_without_csrf_token_is_refused(demo_app):
+    client = demo_app.test_client()
+    login(client, "registratura")
+    response = client.post("/registratura/nou", data={"procedura": "petition",
+                                                      "sender_name": "X"})
+    assert response.status_code == 400
+    assert "Formularul a expirat" in response.text
+
+
+def test_wrong_password_is_refused_and_passwords_are_argon2_hashes(demo_app):
+    client = demo_app.test_client()
+    page = client.get("/autentificare").text
+    response = client.post("/autentificare", data={
+        "username": "primar", "password": "greșit",
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)})
+    assert response.status_code == 401
+    assert "Utilizator sau parolă greșite." in response.text
+    from webapp.database import db
+    with demo_app.app_context():
+        user = db.session.execute(select(User).where(User.username == "primar")).scalar_one()
+        assert user.password_hash.startswith("$argon2id$")
+
+
+def test_pages_need_login(demo_app):
+    client = demo_app.test_client()
+    response = client.get("/")
+    assert response.status_code == 302 and "/autentificare" in response.headers["Location"]
+
+
+def test_another_departments_clerk_cannot_open_the_task(demo_app):
+    client = demo_app.test_client()
+    login(client, "registratura")
+    register_petition(client)
+    login(client, "sef.relatii")
+    task_id = open_task_id(client, "Repartizare")
+    login(client, "functionar.urbanism")
+    assert client.get(f"/sarcini/{task_id}").status_code == 403
+    assert post(client, f"/sarcini/{task_id}/finalizeaza",
+                {"assigned_clerk": "functionar.urbanism"}).status_code == 403
+    assert client.get("/dosare/1").status_code == 403
+
+
+def _walk_to_dispatch(app):
+    """Walk the only petition to «Expediere» through the engine's own API (the web
+    flow is tested above); return the instance id."""
+    from engine import runtime
+    from webapp.auth.models import UserGroup
+    from webapp.auth.passwords import hash_password
+    from webapp.database import db
+    with app.app_context():
+        db.session.add(User(username="registratura2", full_name="Dana Vlad",
+                            password_hash=hash_password("parola-lunga-1"),
+                            memberships=[UserGroup(group_code="registratura")]))
+        instance_id = db.session.execute(select(ProcessInstance.id)).scalar_one()
+        steps = [
+            ("Repartizare", runtime.Actor("sef.relatii", frozenset({"sef-relatii-publice"})),
+             {"assigned_clerk": "functionar.relatii"}),
+            ("Redactare răspuns",
+             runtime.Actor("functionar.relatii", frozenset({"dept-relatii-publice"})),
+             {"answer": "Răspuns complet.", "outcome": "favorabil"}),
+            ("Avizare", runtime.Actor("sef.relatii", frozenset({"sef-relatii-publice"})),
+             {"endorsement": "avizat"}),
+            ("Semnare", runtime.Actor("primar", frozenset({"primar"})), {"signature": "semnat"}),
+        ]
+        for title, actor, data in steps:
+            task = db.session.execute(select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == "open")).scalar_one()
+            assert task.title == title
+            runtime.complete_task(db.session, task.id, actor, data)
+            db.session.commit()
+        db.session.remove()
+    return instance_id
+
+
+def test_second_registrar_gets_a_clear_answer_when_the_task_is_gone(demo_app):
+    first, second = demo_app.test_client(), demo_app.test_client()
+    login(first, "registratura")
+    register_petition(first)
+    _walk_to_dispatch(demo_app)
+    login(second, "registratura2", "parola-lunga-1")
+    task_id = open_task_id(first, "Expediere")
+    # Both have the task open; the first one claims and completes it.
+    assert "Preia sarcina" in first.get(f"/sarcini/{task_id}").text
+    assert "Preia sarcina" in second.get(f"/sarcini/{task_id}").text
+    claim(first, task_id)
+    complete(first, task_id, {"dispatch_channel": "posta", "dispatch_date": "2026-11-23"})
+    response = post(second, f"/sarcini/{task_id}/finalizeaza",
+                    {"dispatch_channel": "email", "dispatch_date": "2026-11-23"},
+                    page_url="/")
+    assert response.status_code == 409
+    assert "Sarcina a fost deja finalizată de registratura" in response.text

@@ -1,0 +1,83 @@
+"""The clerks' inbox: sorted by legal term, overdue tasks stand out, paged."""
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from engine import runtime
+from engine.models import AuditEvent, HumanTask
+from webapp_testkit import login
+
+REGISTRAR = runtime.Actor("registratura", frozenset({"registratura"}))
+
+
+def register_on(app, day: date, sender: str, count: int = 1):
+    """Register petitions as if on `day` (their 30-day term follows from it)."""
+    from webapp.database import db
+    with app.app_context():
+        for i in range(count):
+            runtime.start_instance(db.session, "petition", {
+                "sender_name": f"{sender} {i}" if count > 1 else sender,
+                "summary": "Cerere de test pentru inbox.", "department": "relatii-publice"},
+                REGISTRAR, today=day)
+        db.session.commit()
+        db.session.remove()
+
+
+def senders_in_order(html: str) -> list[str]:
+    return re.findall(r'<span class="muted">([^<—]+?) —', html)
+
+
+def test_inbox_sorted_by_due_date_with_overdue_highlighted(demo_app):
+    today = date.today()
+    register_on(demo_app, today - timedelta(days=5), "Recent")
+    register_on(demo_app, today - timedelta(days=40), "Întârziat")     # term passed
+    register_on(demo_app, today - timedelta(days=20), "Mijlociu")
+    client = login(demo_app.test_client(), "sef.relatii")
+    html = client.get("/?view=group").text
+    assert senders_in_order(html) == ["Întârziat", "Mijlociu", "Recent"]
+    overdue_row = re.search(r'<tr class="overdue"[^>]*>.*?</tr>', html, re.S).group(0)
+    assert "Întârziat" in overdue_row and "depășit cu" in overdue_row
+    assert html.count('class="overdue"') == 1
+    html = client.get("/?view=group&sort=-due").text
+    assert senders_in_order(html) == ["Recent", "Mijlociu", "Întârziat"]
+
+
+def test_inbox_pages_and_counts(demo_app):
+    demo_app.config["INBOX_PAGE_SIZE"] = 5
+    register_on(demo_app, date.today(), "Petent", count=7)
+    client = login(demo_app.test_client(), "sef.relatii")
+    first = client.get("/?view=group").text
+    assert len(senders_in_order(first)) == 5 and "pagina 1 din 2" in first
+    second = client.get("/?view=group&page=2").text
+    assert len(senders_in_order(second)) == 2
+    assert "Nepreluate, în grupurile mele (7)" in first
+
+
+def test_claimed_task_moves_from_group_to_my_tasks(demo_app):
+    register_on(demo_app, date.today(), "Petent")
+    client = login(demo_app.test_client(), "sef.relatii")
+    task_id = int(re.search(r'data-task-id="(\d+)"', client.get("/?view=group").text).group(1))
+    from webapp_testkit import post
+    post(client, f"/sarcini/{task_id}/preia", {}, page_url=f"/sarcini/{task_id}")
+    assert 'data-task-id' not in client.get("/?view=group").text
+    assert f'data-task-id="{task_id}"' in client.get("/?view=mine").text
+    post(client, f"/sarcini/{task_id}/elibereaza", {}, page_url=f"/sarcini/{task_id}")
+    assert f'data-task-id="{task_id}"' in client.get("/?view=group").text
+    from webapp.database import db
+    with demo_app.app_context():
+        actions = list(db.session.execute(select(AuditEvent.action).where(
+            AuditEvent.action.like("task.%")).order_by(AuditEvent.id)).scalars())
+    assert actions == ["task.claimed", "task.unclaimed"]
+
+
+def test_every_task_shows_the_petitions_30_day_term(demo_app):
+    day = date(2026, 3, 2)
+    register_on(demo_app, day, "Petent")
+    from webapp.database import db
+    with demo_app.app_context():
+        task = db.session.execute(select(HumanTask)).scalar_one()
+        assert task.due_on == date(2026, 4, 1)
+        task_id = task.id
+    client = login(demo_app.test_client(), "sef.relatii")
+    assert "01.04.2026" in client.get(f"/sarcini/{task_id}").text

@@ -3,7 +3,10 @@
 It lives in the bottom layer so that engine/, archive/ and webapp/ may all define
 tables on it (and reference each other's tables) without importing each other.
 """
-from sqlalchemy import MetaData
+from datetime import datetime, timezone
+
+from sqlalchemy import MetaData, Text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and MariaDB.
@@ -18,12 +21,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-from datetime import datetime, timezone  # noqa: E402
-
-from sqlalchemy import Text  # noqa: E402
-from sqlalchemy.dialects import mysql  # noqa: E402
 
 # MariaDB's TEXT stops at 64 KiB; diagrams and task data may be larger.
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")

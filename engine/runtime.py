@@ -16,12 +16,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from connectors.db import utcnow
+
 from . import audit, projection, store
-from .deployment import definition_specs, latest_definition
+from .deployment import definition_files, definition_specs, latest_definition
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .script_engine import DosarScriptEngine, ServiceContext
-from .serializer import REGISTRY, dumps
 from .sla import SlaProfile
 
 PENDING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -61,7 +62,6 @@ def _script_engine(session, instance, actor, today) -> DosarScriptEngine:
 
 
 def _sla(definition: ProcessDefinition) -> SlaProfile | None:
-    from .deployment import definition_files
     text = definition_files(definition).get("sla.json")
     return SlaProfile.from_dict(json.loads(text)) if text else None
 
@@ -141,7 +141,7 @@ def claim(session: Session, human_task_id: int, actor: Actor) -> HumanTask:
         raise NotPermitted("Nu faceți parte din grupurile acestei sarcini.")
     if row.assignee != actor.username:
         row.assignee = actor.username
-        row.claimed_at = store_now()
+        row.claimed_at = utcnow()
         audit.record(session, actor.username, "task.claimed", instance_id=row.instance_id,
                      object_ref=f"task:{row.id}", summary=row.title,
                      before={"assignee": None}, after={"assignee": actor.username})
@@ -181,7 +181,7 @@ def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict
     except SpiffWorkflowException as err:
         raise EngineError(f"Pasul «{row.title}» nu a putut fi finalizat: {err}") from err
     loaded.workflow = run_engine(loaded.workflow, script_engine)
-    row.status, row.completed_by, row.completed_at = "completed", actor.username, store_now()
+    row.status, row.completed_by, row.completed_at = "completed", actor.username, utcnow()
     row.assignee = actor.username
     _finish_step(session, loaded, definition, actor, "task.completed", summary=row.title,
                  before=before, after=data, object_ref=f"task:{row.id}",
@@ -196,7 +196,7 @@ def _finish_step(session, loaded: store.LoadedInstance, definition, actor, actio
     expected = instance.lock_version or 0
     store.save(session, loaded)
     if is_finished(loaded.workflow):
-        instance.status, instance.completed_at = "completed", store_now()
+        instance.status, instance.completed_at = "completed", utcnow()
     metadata = json.loads(definition.metadata_json)
     projection.sync(session, instance, definition, loaded.workflow, metadata,
                     completed_task_id=completed_task_id)
@@ -216,11 +216,6 @@ def _finish_step(session, loaded: store.LoadedInstance, definition, actor, actio
         audit.record(session, user, "instance.completed", instance_id=instance.id,
                      summary=definition.title)
     session.flush()
-
-
-def store_now():
-    from connectors.db import utcnow
-    return utcnow()
 
 
 def instance_data(session: Session, instance: ProcessInstance) -> dict:
@@ -243,7 +238,3 @@ def current_elements(session: Session, instance: ProcessInstance) -> list[str]:
     return sorted({t.task_spec.bpmn_id for t in projection.all_tasks(loaded.workflow)
                    if t.state & PENDING and getattr(t.task_spec, "bpmn_id", None)})
 
-
-__all__ = ["Actor", "start_instance", "claim", "unclaim", "complete_task", "run_engine",
-           "is_finished", "lock_instance", "instance_data", "current_elements", "REGISTRY",
-           "dumps"]

@@ -48,7 +48,7 @@ def logout(page):
 
 
 def work(page, title, view="group", claim=True):
-    page.click(f"text=Nepreluate, în grupurile mele" if view == "group" else "text=Preluate de mine")
+    page.click("text=Nepreluate, în grupurile mele" if view == "group" else "text=Preluate de mine")
     page.click(f"table.inbox a:text-is('{title}')")
     if claim:
         page.click("text=Preia sarcina")

@@ -1,6 +1,5 @@
 """The engine's promises: long loops stay correct and cheap, a step is all or
 nothing, two clerks cannot both complete one task, versions are immutable."""
-import os
 import shutil
 import signal
 import subprocess

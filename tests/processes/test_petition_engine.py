@@ -21,7 +21,7 @@ from connectors.registry.models import Register, RegisterEntry
 from engine import runtime
 from engine.deployment import deploy_folder
 from engine.errors import NotPermitted, TaskNotAvailable
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask
 from engine.runtime import Actor
 
 PROCEDURE = Path(__file__).resolve().parents[2] / "processes" / "petition"

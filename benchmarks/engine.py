@@ -152,32 +152,34 @@ def main() -> None:
     spiff_growth = spiff_full_save_growth()
 
     data_dir = temp_data_dir()
-    app = prepare(data_dir, instances + 1)
+    app = prepare(data_dir, instances + 2)
     with served_app({"DOSAR_DATA_DIR": data_dir}) as base:
         client, token = login(base, USER, PASSWORD)
         # Throughput: one claim+complete per instance, over many instances.
         rows = open_tasks(app)
-        long_instance = rows[-1].instance_id
-        throughput_rows = rows[:-1]
+        short_instance, long_instance = rows[-2].instance_id, rows[-1].instance_id
+        throughput_rows = rows[:-2]
         start = time.perf_counter()
         for task_id, _ in throughput_rows:
             http_step(client, base, token, task_id, again=True)
         http_rate = len(throughput_rows) / (time.perf_counter() - start)
 
-        # History growth: cost of a request at 10 passes vs at 1,000 passes.
-        def drive(until: int, measure: int):
-            timings = []
-            for n in range(until + measure):
-                (task_id, _), = open_tasks(app, long_instance)
-                elapsed = http_step(client, base, token, task_id, again=True)
-                if n >= until:
-                    timings.append(elapsed)
-            return statistics.median(timings)
+        # History growth: a request on an instance at ~10 passes vs one at ~1,000,
+        # alternated so that machine noise hits both sides alike.
+        def step(instance_id, again=True):
+            (task_id, _), = open_tasks(app, instance_id)
+            return http_step(client, base, token, task_id, again=again)
 
-        at_10 = drive(10, samples)
-        at_1000 = drive(1000 - 10 - 2 * samples - 1, samples)   # ends at pass 999
-        (task_id, _), = open_tasks(app, long_instance)
-        http_step(client, base, token, task_id, again=False)
+        for _ in range(10):
+            step(short_instance)
+        for _ in range(1000 - samples - 1):
+            step(long_instance)
+        at_10, at_1000 = [], []
+        for _ in range(samples):
+            at_10.append(step(short_instance))
+            at_1000.append(step(long_instance))
+        step(long_instance, again=False)              # the 1,000th pass ends the loop
+        at_10, at_1000 = statistics.median(at_10), statistics.median(at_1000)
 
     from engine import runtime
     from engine.models import ProcessInstance

@@ -85,10 +85,11 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_assignee", "status", "assignee", "due_on"),
         Index("ix_human_task_open_due", "status", "due_on"),
+        Index("ix_human_task_instance", "instance_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
     procedure: Mapped[str] = mapped_column(String(100))
     spec_name: Mapped[str] = mapped_column(String(255))

@@ -208,3 +208,32 @@ def test_second_registrar_gets_a_clear_answer_when_the_task_is_gone(demo_app):
                     page_url="/")
     assert response.status_code == 409
     assert "Sarcina a fost deja finalizată de registratura" in response.text
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_scanned_petition_is_stored_and_only_its_readers_can_download_it(demo_app):
+    import io
+    client = login(demo_app.test_client(), "registratura")
+    response = register_petition(client, scan=(io.BytesIO(PDF), "petitie.pdf"))
+    assert response.status_code == 302
+    login(client, "sef.relatii")
+    task_id = open_task_id(client, "Repartizare")
+    page = client.get(f"/sarcini/{task_id}").text
+    link = re.search(r'href="(/dosare/\d+/fisiere/[0-9a-f]{64})"', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == PDF
+    assert "petitie.pdf" in download.headers["Content-Disposition"]
+    assert client.get(link[:-64] + "0" * 64).status_code == 404
+    login(client, "functionar.urbanism")
+    assert client.get(link).status_code == 403
+
+
+def test_a_program_posing_as_a_pdf_is_refused(demo_app):
+    import io
+    client = login(demo_app.test_client(), "registratura")
+    response = register_petition(client, scan=(io.BytesIO(b"MZ\x90\x00" + b"\0" * 100),
+                                               "petitie.pdf"))
+    assert response.status_code == 422
+    assert "«Petiția scanată»" in response.text

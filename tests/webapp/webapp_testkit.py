@@ -22,7 +22,8 @@ def login(client, username: str, password: str = DEMO_PASSWORD):
 
 def post(client, url: str, data: dict, page_url: str | None = None, **kwargs):
     token = csrf(client.get(page_url or "/").text)
-    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+    return client.post(url, data={**data, "csrf_token": token},
+                       content_type="multipart/form-data", **kwargs)
 
 
 REGISTRATION = {

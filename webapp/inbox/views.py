@@ -10,6 +10,7 @@ from engine.models import AuditEvent, HumanTask
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
 from webapp.forms_support import load_form, store_upload
+from webapp.instances.views import file_link
 
 from . import queries
 
@@ -87,6 +88,7 @@ def _render_task(task, form_data=None, errors=None, status=200):
         "inbox/task.html", task=task, instance=instance, entry=entry, history=history,
         form=form, data=form_data if form_data is not None else data, errors=errors or {},
         earlier=earlier, instance_data=data, start_form=start_form,
+        file_url=file_link(instance.id),
         mine=task.assignee == g.user.username)
     return html, status
 

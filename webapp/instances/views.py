@@ -1,4 +1,4 @@
-from flask import Blueprint, Response, abort, g, render_template
+from flask import Blueprint, Response, abort, g, render_template, send_file, url_for
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
@@ -7,6 +7,7 @@ from engine.deployment import definition_files
 from engine.models import AuditEvent, HumanTask, HumanTaskGroup, ProcessInstance
 from webapp.auth.session import login_required
 from webapp.database import db
+from webapp.forms_support import storage
 
 bp = Blueprint("instances", __name__, template_folder="templates", url_prefix="/dosare")
 
@@ -61,3 +62,30 @@ def diagram(instance_id):
     if bpmn is None:
         abort(404)
     return Response(bpmn, mimetype="application/xml")
+
+
+def file_link(instance_id: int):
+    """For forms' read-only views: a stored file's download link."""
+    return lambda ref: url_for("instances.stored_file", instance_id=instance_id,
+                               sha256=ref.get("sha256", ""))
+
+
+def _file_refs(data: dict):
+    for value in data.values():
+        if isinstance(value, dict) and "sha256" in value:
+            yield value
+
+
+@bp.route("/<int:instance_id>/fisiere/<sha256>")
+@login_required
+def stored_file(instance_id, sha256):
+    instance = _instance_or_404(instance_id)
+    if not can_view(instance):
+        abort(403)
+    # Only files this instance refers to: a hash from another file is not a key.
+    ref = next((r for r in _file_refs(runtime.instance_data(db.session, instance))
+                if r["sha256"] == sha256), None)
+    if ref is None:
+        abort(404)
+    return send_file(storage().open(sha256), mimetype=ref.get("content_type"),
+                     as_attachment=True, download_name=ref.get("name") or sha256)

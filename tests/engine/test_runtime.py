@@ -210,3 +210,27 @@ def test_a_clerk_outside_the_groups_cannot_complete(session, loop):
     with pytest.raises(NotPermitted):
         runtime.complete_task(session, open_task(session, loop.id).id,
                               runtime.Actor("mallory", frozenset({"urbanism"})), {"again": True})
+
+
+def test_candidate_groups_come_from_the_lane_when_the_task_names_none(session, tmp_path):
+    folder = tmp_path / "loop"
+    shutil.copytree(HERE / "loop", folder)
+    bpmn = folder / "loop.bpmn"
+    text = bpmn.read_text()
+    text = text.replace('<spiffworkflow:property name="candidateGroups" value="reviewers" />', "")
+    text = text.replace('<bpmn:startEvent id="start">', (
+        '<bpmn:laneSet id="lanes"><bpmn:lane id="lane_reg" name="Registratura">'
+        '<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>review</bpmn:flowNodeRef>'
+        '<bpmn:flowNodeRef>count</bpmn:flowNodeRef><bpmn:flowNodeRef>again_gw</bpmn:flowNodeRef>'
+        '<bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>'
+        '<bpmn:startEvent id="start">'))
+    bpmn.write_text(text)
+    (folder / "procedure.json").write_text(
+        '{"name": "loop", "title": "Buclă", "process_id": "loop",'
+        ' "lanes": {"Registratura": "registratura"}}')
+    deploy_folder(session, folder)
+    instance = runtime.start_instance(session, "loop", {"passes": 0}, REVIEWER)
+    session.commit()
+    task = open_task(session, instance.id)
+    assert task.lane == "Registratura"
+    assert task.group_codes == ["registratura"]

@@ -237,3 +237,12 @@ def test_a_program_posing_as_a_pdf_is_refused(demo_app):
                                                "petitie.pdf"))
     assert response.status_code == 422
     assert "«Petiția scanată»" in response.text
+
+
+def test_the_language_choice_is_remembered(demo_app):
+    client = login(demo_app.test_client(), "registratura")
+    response = client.get("/limba/en?next=/registratura/nou")
+    assert response.status_code == 302 and response.headers["Location"] == "/registratura/nou"
+    page = client.get("/registratura/nou").text
+    assert "Petitioner" in page or "Sender" in page          # the form's English labels
+    assert client.get("/limba/en?next=https://evil.example/").headers["Location"] == "/"

@@ -1,6 +1,6 @@
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from engine import audit
@@ -36,6 +36,16 @@ def login():
     audit.record(db.session, user.username, "user.logged_in", object_ref=f"user:{user.id}")
     db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/limba/<code>")
+def language(code):
+    """Remember the interface language (forms and messages follow it)."""
+    if code not in ("ro", "en"):
+        abort(404)
+    response = redirect(_safe_next(request.args.get("next")))
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 @bp.route("/iesire", methods=["POST"])

@@ -18,6 +18,7 @@ Prints one JSON object:
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -190,6 +191,9 @@ def main() -> None:
         status = instance.status
         db.session.remove()
     ok = status == "completed" and passes == 1000 and not open_tasks(app, long_instance)
+    with app.app_context():
+        db.engine.dispose()
+    shutil.rmtree(data_dir, ignore_errors=True)
     print(json.dumps({
         "raw_engine_tasks_per_s": round(raw, 1),
         "http_complete_task_per_s": round(http_rate, 1),

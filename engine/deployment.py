@@ -15,11 +15,21 @@ from .serializer import specs_from_json, specs_to_json
 def deploy_package(session: Session, package: ProcedurePackage,
                    actor: str | None = None) -> tuple[ProcessDefinition, bool]:
     """Store the version if it is new. Returns (definition, created)."""
+    current = latest_definition(session, package.name)
+    next_activation = (current.activation + 1) if current else 1
     existing = session.execute(select(ProcessDefinition).where(
         ProcessDefinition.version_hash == package.version_hash)).scalar_one_or_none()
     if existing is not None:
+        if current is not None and current.id != existing.id:
+            existing.activation = next_activation       # back to an earlier version
+            audit.record(session, actor, "procedure.reactivated",
+                         object_ref=f"definition:{existing.id}",
+                         summary=f"{package.name} {package.version_hash[:12]}",
+                         before={"version": current.version_hash},
+                         after={"version": existing.version_hash})
+            session.flush()
         return existing, False
-    definition = ProcessDefinition(
+    definition = ProcessDefinition(activation=next_activation,
         name=package.name, version_hash=package.version_hash,
         title=package.metadata["title"], department=package.metadata.get("department"),
         process_id=package.process_id, metadata_json=json.dumps(package.metadata),
@@ -40,7 +50,8 @@ def deploy_folder(session: Session, folder: Path, actor: str | None = None):
 def latest_definition(session: Session, name: str) -> ProcessDefinition | None:
     return session.execute(
         select(ProcessDefinition).where(ProcessDefinition.name == name)
-        .order_by(ProcessDefinition.id.desc()).limit(1)).scalar_one_or_none()
+        .order_by(ProcessDefinition.activation.desc(), ProcessDefinition.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 def definition_specs(definition: ProcessDefinition):

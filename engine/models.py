@@ -30,6 +30,9 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str] = mapped_column(LongText)    # serialized SpiffWorkflow specs
     deployed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deployed_by: Mapped[Optional[str]] = mapped_column(String(100))
+    # Raised each time this version is (re)deployed: the highest one is what new
+    # instances use, so deploying an older version's files again rolls back to it.
+    activation: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class ProcessInstance(Base):

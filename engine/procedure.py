@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 
 from .errors import ProcedureError
+from .sla import SlaProfile, SlaProfileError
 
 # Analysts' files are untrusted input: no entities, no DTDs, no network.
 SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
@@ -122,6 +123,7 @@ def build_package(files: dict[str, str]) -> ProcedurePackage:
                              file=getattr(err, "file_name", None),
                              element=getattr(err, "id", None)) from None
     _check_forms(files)
+    _check_sla(files)
     package = ProcedurePackage(name=metadata["name"], metadata=metadata, files=files,
                                version_hash=version_hash(files), spec=spec,
                                subprocess_specs=subprocess_specs)
@@ -144,6 +146,14 @@ def _check_forms(files: dict[str, str]) -> None:
             raise ProcedureError(f"formular invalid: {err}", file=rel) from None
         except (KeyError, TypeError, AttributeError) as err:
             raise ProcedureError(f"formular invalid: lipsește {err}", file=rel) from None
+
+
+def _check_sla(files: dict[str, str]) -> None:
+    if "sla.json" in files:
+        try:
+            SlaProfile.from_dict(json.loads(files["sla.json"]))
+        except SlaProfileError as err:
+            raise ProcedureError(f"profil de termen invalid: {err}", file="sla.json") from None
 
 
 def _check_user_tasks(package: ProcedurePackage) -> None:

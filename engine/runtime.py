@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from connectors.catalogue import operations
 from connectors.db import utcnow
 
 from . import audit, projection, store
@@ -41,13 +42,8 @@ class Actor:
         return bool(self.groups & set(task.group_codes))
 
 
-def _operations():
-    from connectors.catalogue import operations   # the installed connectors
-    return operations()
-
-
 def _script_engine(session, instance, actor, today) -> DosarScriptEngine:
-    engine = DosarScriptEngine(_operations())
+    engine = DosarScriptEngine(operations())
 
     def on_registered(entry_id: int, registered_on: date) -> None:
         instance.document_id = entry_id
@@ -100,8 +96,7 @@ def start_instance(session: Session, procedure: str, data: dict, actor: Actor | 
     session.flush()
     script_engine = _script_engine(session, instance, actor, today or date.today())
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
-    workflow.task_tree.data.update(data)   # becomes the start event's data
-    for start in workflow.get_tasks(state=TaskState.READY):
+    for start in workflow.get_tasks(state=TaskState.READY):   # the start event
         start.data.update(data)
     workflow = run_engine(workflow, script_engine)
     loaded = store.LoadedInstance(instance=instance, workflow=workflow)

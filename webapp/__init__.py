@@ -36,9 +36,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     _register_blueprints(app)
     _register_hooks(app)
-
-    from .cli import register_commands
-    register_commands(app)
     return app
 
 

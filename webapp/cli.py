@@ -19,10 +19,6 @@ def main():
     """Dosar — registratura și circuitul documentelor unei primării."""
 
 
-def register_commands(app):
-    """Commands live on the group; nothing per-app is needed (kept for symmetry)."""
-
-
 @main.command("init")
 @with_appcontext
 def init_command():
@@ -55,6 +51,37 @@ def deploy_command(path, actor):
         db.session.commit()
         state = "publicată" if created else "neschimbată"
         click.echo(f"{definition.name}: versiunea {definition.version_hash[:12]} {state}")
+
+
+@main.command("add-user")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name, as shown to colleagues.")
+@click.option("--department", help="Department code, e.g. urbanism.")
+@click.option("--group", "groups", multiple=True,
+              help="Group code (repeatable): registratura, primar, sef-<dept>, dept-<dept>…")
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def add_user_command(username, full_name, department, groups, password):
+    """Create a local staff account."""
+    from sqlalchemy import select
+
+    from engine import audit
+    from webapp.auth.models import Department, User, UserGroup
+    from webapp.auth.passwords import hash_password
+    from webapp.database import db
+    if db.session.execute(select(User).where(User.username == username)).first():
+        raise click.ClickException(f"Utilizatorul «{username}» există deja.")
+    if department and db.session.get(Department, department) is None:
+        raise click.ClickException(f"Compartimentul «{department}» nu există.")
+    if len(password) < 10:
+        raise click.ClickException("Parola trebuie să aibă cel puțin 10 caractere.")
+    db.session.add(User(username=username, full_name=full_name, department_code=department,
+                        password_hash=hash_password(password),
+                        memberships=[UserGroup(group_code=g) for g in sorted(set(groups))]))
+    audit.record(db.session, "cli", "user.created", object_ref=f"user:{username}",
+                 after={"username": username, "groups": sorted(set(groups))})
+    db.session.commit()
+    click.echo(f"Cont creat: {username} ({', '.join(sorted(set(groups))) or 'fără grupuri'})")
 
 
 @main.command("demo")
@@ -98,7 +125,7 @@ def _serve(host, port, threads):
 @click.argument("name")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench_command(name, args):
-    """Run benchmarks/NAME.py (e.g. `dosar bench engine --quick`)."""
+    """Run benchmarks/NAME.py, for example `dosar bench engine --quick`."""
     root = Path(__file__).resolve().parent.parent
     script = root / "benchmarks" / f"{name}.py"
     if not script.exists():

@@ -85,3 +85,10 @@ def test_a_process_id_not_in_the_diagram_is_refused(folder):
     (folder / "procedure.json").write_text(json.dumps({**meta, "process_id": "nu_exista"}))
     with pytest.raises(ProcedureError):
         load_package(folder)
+
+
+def test_a_bad_sla_profile_is_refused_at_deploy(folder):
+    (folder / "sla.json").write_text('{"term": 30, "unit": "zile"}')
+    with pytest.raises(ProcedureError) as err:
+        load_package(folder)
+    assert "sla.json" in str(err.value) and "unit" in str(err.value)

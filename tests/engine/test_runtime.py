@@ -203,6 +203,11 @@ def test_running_instances_keep_their_version(session, loop, tmp_path):
     session.commit()
     assert fresh.definition_id == second.id
     assert open_task(session, fresh.id).title == "Revizuire (v2)"
+    # Deploying the first version's files again rolls back to it.
+    back, created = deploy_folder(session, HERE / "loop")
+    session.commit()
+    assert not created and back.id == first.id
+    assert latest_definition(session, "loop").id == first.id
 
 
 def test_a_clerk_outside_the_groups_cannot_complete(session, loop):

@@ -52,3 +52,23 @@ def test_demo_without_serving_prints_the_logins(cli):
 def test_bench_names_the_benchmarks_it_knows(cli):
     result = cli("bench", "nu-exista")
     assert result.exit_code != 0 and "engine" in result.output
+
+
+def test_add_user_creates_an_account_that_can_log_in(cli, tmp_path):
+    cli("init")
+    weak = cli("add-user", "ana", "--name", "Ana Pop", "--group", "registratura",
+               "--password", "scurta")
+    assert weak.exit_code != 0 and "cel puțin 10 caractere" in weak.output
+    ok = cli("add-user", "ana", "--name", "Ana Pop", "--group", "registratura",
+             "--password", "o-parola-lunga")
+    assert ok.exit_code == 0, ok.output
+    again = cli("add-user", "ana", "--name", "Ana Pop", "--password", "o-parola-lunga")
+    assert "există deja" in again.output
+    from webapp import create_app
+    app = create_app()
+    client = app.test_client()
+    from webapp_testkit import csrf
+    response = client.post("/autentificare", data={
+        "username": "ana", "password": "o-parola-lunga",
+        "csrf_token": csrf(client.get("/autentificare").text)})
+    assert response.status_code == 302

@@ -1,7 +1,7 @@
 import json
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
 from engine import runtime
@@ -18,11 +18,11 @@ PAGE = 50
 
 
 def _startable() -> list[ProcessDefinition]:
-    """Latest version of every procedure that has a registration form."""
-    latest = select(func.max(ProcessDefinition.id)).group_by(ProcessDefinition.name)
-    rows = db.session.execute(select(ProcessDefinition).where(ProcessDefinition.id.in_(latest))
-                              .order_by(ProcessDefinition.title)).scalars().all()
-    return [d for d in rows if json.loads(d.metadata_json).get("start_form")]
+    """Current version of every procedure that has a registration form."""
+    names = db.session.execute(select(ProcessDefinition.name).distinct()).scalars().all()
+    current = [latest_definition(db.session, name) for name in names]
+    return sorted((d for d in current if json.loads(d.metadata_json).get("start_form")),
+                  key=lambda d: d.title)
 
 
 @bp.route("/nou", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:08:11.546629
+Create Date: 2026-11-23 11:15:21.444425
 """
 from alembic import op
 import sqlalchemy as sa
@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('spec_json', sa.Text().with_variant(mysql.LONGTEXT(), 'mariadb').with_variant(mysql.LONGTEXT(), 'mysql'), nullable=False),
     sa.Column('deployed_at', sa.DateTime(), nullable=False),
     sa.Column('deployed_by', sa.String(length=100), nullable=True),
+    sa.Column('activation', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_definition')),
     sa.UniqueConstraint('version_hash', name=op.f('uq_process_definition_version_hash'))
     )

@@ -12,7 +12,7 @@ Saving writes only rows whose content changed since the load.
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
@@ -147,7 +147,7 @@ def save(session: Session, loaded: LoadedInstance) -> None:
     meta, live = prune(meta, tasks)
     live_ids = {tid for ts in live.values() for tid in ts}
 
-    new_data = {}
+    new_data, inserts, updates = {}, [], []
     for tid, (key, dct) in all_rows.items():
         if tid in live_ids:
             dct = live[key][tid]
@@ -156,12 +156,16 @@ def save(session: Session, loaded: LoadedInstance) -> None:
         new_data[digest] = body
         values = _row_values(key, dct, digest)
         old = loaded.rows.get(tid)
+        row = dict(zip(ROW_COLUMNS, values), id=tid, live=tid in live_ids)
         if old is None:
-            session.add(EngineTask(id=tid, instance_id=loaded.instance.id,
-                                   live=tid in live_ids, **dict(zip(ROW_COLUMNS, values))))
+            inserts.append(dict(row, instance_id=loaded.instance.id))
         elif old != values or tid not in live_ids:
-            session.execute(update(EngineTask).where(EngineTask.id == tid).values(
-                live=tid in live_ids, **dict(zip(ROW_COLUMNS, values))))
+            updates.append(row)
+    # One executemany each, whatever the number of rows.
+    if inserts:
+        session.execute(insert(EngineTask), inserts)
+    if updates:
+        session.execute(update(EngineTask), updates)
     # Tasks SpiffWorkflow dropped (predicted branches not taken) were never real.
     gone = set(loaded.rows) - set(all_rows)
     if gone:

@@ -13,13 +13,17 @@ from webapp.auth.models import User, UserGroup
 from webapp.database import db
 
 
-def load_form(definition, form_name: str, data: dict | None = None) -> FormDefinition | None:
+def load_form(definition, form_name: str, data=None) -> FormDefinition | None:
+    """`data` is the instance's data, or a function returning it: it is only needed
+    (and only loaded) when the form has lists that depend on it."""
     raw = definition_form(definition, form_name)
     if raw is None:
         return None
     raw = copy.deepcopy(raw)
     for field, hints in list(raw.get("ui", {}).items()):
         if isinstance(hints, dict) and "options_from" in hints:
+            if callable(data):
+                data = data()
             _fill_options(raw, field, fill(hints.pop("options_from"), data or {}))
     return FormDefinition.from_dict(raw, name=form_name)
 

@@ -133,8 +133,9 @@ def complete(task_id):
         abort(403)
     data, errors = {}, {}
     if task.form_name:
-        form = load_form(task.instance.definition, task.form_name,
-                         runtime.instance_data(db.session, task.instance))
+        instance = task.instance
+        form = load_form(instance.definition, task.form_name,
+                         lambda: runtime.instance_data(db.session, instance))
         data, errors = form.parse(request.form, request.files, lang=g.lang,
                                   store_file=store_upload)
     if errors:
@@ -142,6 +143,7 @@ def complete(task_id):
         flash("Formularul are erori; corectați câmpurile marcate.", "error")
         return _render_task(task, form_data={**request.form.to_dict(), **data},
                             errors=errors, status=422)
+    title = task.title
     try:
         runtime.complete_task(db.session, task.id, current_actor(), data)
         db.session.commit()
@@ -157,5 +159,5 @@ def complete(task_id):
         db.session.rollback()
         flash(str(err), "error")
         return _render_task(task, form_data=request.form.to_dict(), status=422)
-    flash(f"Sarcina «{task.title}» a fost finalizată.", "success")
+    flash(f"Sarcina «{title}» a fost finalizată.", "success")
     return redirect(url_for("inbox.index"))

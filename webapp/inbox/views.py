@@ -23,13 +23,6 @@ def can_view(task: HumanTask) -> bool:
             or bool(user.groups & set(task.group_codes)))
 
 
-def _task_or_404(task_id: int) -> HumanTask:
-    task = db.session.get(HumanTask, task_id)
-    if task is None:
-        abort(404)
-    return task
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -60,7 +53,7 @@ def _entries(ids) -> dict:
 @bp.route("/sarcini/<int:task_id>")
 @login_required
 def show(task_id):
-    task = _task_or_404(task_id)
+    task = db.get_or_404(HumanTask, task_id)
     if not can_view(task):
         abort(403)
     return _render_task(task)
@@ -93,42 +86,39 @@ def _render_task(task, form_data=None, errors=None, status=200):
     return html, status
 
 
-@bp.route("/sarcini/<int:task_id>/preia", methods=["POST"])
-@login_required
-def claim(task_id):
-    task = _task_or_404(task_id)
+def _change_assignment(task_id: int, change, done_message: str, then: str):
+    """Claim or unclaim: both check the same things and answer the same way."""
+    task = db.get_or_404(HumanTask, task_id)
     if not can_view(task):
         abort(403)
     try:
-        runtime.claim(db.session, task.id, current_actor())
+        change(db.session, task.id, current_actor())
         db.session.commit()
-        flash("Ați preluat sarcina.", "success")
+        flash(done_message, "success")
     except (TaskNotAvailable, NotPermitted) as err:
         db.session.rollback()
         flash(str(err), "error")
-    return redirect(url_for("inbox.show", task_id=task_id))
+    return redirect(then)
+
+
+@bp.route("/sarcini/<int:task_id>/preia", methods=["POST"])
+@login_required
+def claim(task_id):
+    return _change_assignment(task_id, runtime.claim, "Ați preluat sarcina.",
+                              url_for("inbox.show", task_id=task_id))
 
 
 @bp.route("/sarcini/<int:task_id>/elibereaza", methods=["POST"])
 @login_required
 def unclaim(task_id):
-    task = _task_or_404(task_id)
-    if not can_view(task):
-        abort(403)
-    try:
-        runtime.unclaim(db.session, task.id, current_actor())
-        db.session.commit()
-        flash("Sarcina a revenit în lista grupului.", "success")
-    except (TaskNotAvailable, NotPermitted) as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    return redirect(url_for("inbox.index"))
+    return _change_assignment(task_id, runtime.unclaim, "Sarcina a revenit în lista grupului.",
+                              url_for("inbox.index"))
 
 
 @bp.route("/sarcini/<int:task_id>/finalizeaza", methods=["POST"])
 @login_required
 def complete(task_id):
-    task = _task_or_404(task_id)
+    task = db.get_or_404(HumanTask, task_id)
     if not can_view(task):
         abort(403)
     data, errors = {}, {}
@@ -150,7 +140,7 @@ def complete(task_id):
     except TaskNotAvailable as err:
         db.session.rollback()
         flash(str(err), "error")
-        return _render_task(_task_or_404(task_id), status=409)
+        return _render_task(db.get_or_404(HumanTask, task_id), status=409)
     except NotPermitted as err:
         db.session.rollback()
         flash(str(err), "error")

@@ -27,17 +27,10 @@ def can_view(instance: ProcessInstance) -> bool:
     return db.session.execute(mine.limit(1)).first() is not None
 
 
-def _instance_or_404(instance_id: int) -> ProcessInstance:
-    instance = db.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        abort(404)
-    return instance
-
-
 @bp.route("/<int:instance_id>")
 @login_required
 def show(instance_id):
-    instance = _instance_or_404(instance_id)
+    instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(instance):
         abort(403)
     tasks = db.session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
@@ -54,7 +47,7 @@ def show(instance_id):
 @bp.route("/<int:instance_id>/diagrama.bpmn")
 @login_required
 def diagram(instance_id):
-    instance = _instance_or_404(instance_id)
+    instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(instance):
         abort(403)
     files = definition_files(instance.definition)
@@ -79,7 +72,7 @@ def _file_refs(data: dict):
 @bp.route("/<int:instance_id>/fisiere/<sha256>")
 @login_required
 def stored_file(instance_id, sha256):
-    instance = _instance_or_404(instance_id)
+    instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(instance):
         abort(403)
     # Only files this instance refers to: a hash from another file is not a key.

@@ -14,6 +14,8 @@ def _discovered() -> dict:
 
 
 def operations() -> dict:
-    from connectors.registry.service import register_document_operation
+    from connectors.registry.service import (record_dispatch_operation,
+                                             register_document_operation)
     # Built-ins first, so a source checkout works before `pip install -e .`.
-    return {"registry.register_document": register_document_operation, **_discovered()}
+    return {"registry.register_document": register_document_operation,
+            "registry.record_dispatch": record_dispatch_operation, **_discovered()}

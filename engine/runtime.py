@@ -22,7 +22,7 @@ from connectors.db import utcnow
 from . import audit, projection, store
 from .deployment import definition_files, definition_specs, latest_definition
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
-from .models import HumanTask, ProcessDefinition, ProcessInstance
+from .models import EngineTask, HumanTask, ProcessDefinition, ProcessInstance
 from .script_engine import DosarScriptEngine, ServiceContext
 from .sla import SlaProfile
 
@@ -233,3 +233,11 @@ def current_elements(session: Session, instance: ProcessInstance) -> list[str]:
     return sorted({t.task_spec.bpmn_id for t in projection.all_tasks(loaded.workflow)
                    if t.state & PENDING and getattr(t.task_spec, "bpmn_id", None)})
 
+
+
+def completed_elements(session: Session, instance: ProcessInstance) -> list[str]:
+    """BPMN ids the instance has passed through (from the task history rows)."""
+    return sorted(session.execute(
+        select(EngineTask.spec_name).distinct().where(
+            EngineTask.instance_id == instance.id,
+            EngineTask.state == TaskState.COMPLETED)).scalars())

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from connectors.registry.models import RegisterEntry
 from engine.models import HumanTask, ProcessInstance
 from webapp.auth.models import User
 
@@ -30,6 +31,8 @@ def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
     instance_page = client.get(response.headers["Location"]).text
     assert f"Document înregistrat cu nr. 1/{today_label()}" in instance_page
     assert 'data-current="assign_clerk"' in instance_page
+    completed = re.search(r'data-completed="([^"]*)"', instance_page).group(1).split(",")
+    assert "register_petition" in completed and "assign_clerk" not in completed
 
     login(client, "sef.relatii")
     task_id = open_task_id(client, "Repartizare")
@@ -86,6 +89,9 @@ def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
         steps = [t.title for t in db.session.execute(
             select(HumanTask).where(HumanTask.instance_id == instance.id)
             .order_by(HumanTask.id)).scalars()]
+        entry = db.session.get(RegisterEntry, instance.document_id)
+        # The register line is closed: when the answer left and how it was solved.
+        assert entry.dispatched_on == date.today() and entry.outcome == "favorabil"
     page = client.get(f"/dosare/{instance.id}").text
     assert "Soluționat" in page
     assert steps == ["Repartizare", "Redactare răspuns", "Avizare", "Redactare răspuns",

@@ -39,7 +39,7 @@ def show(instance_id):
     history = db.session.execute(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                  .order_by(AuditEvent.at, AuditEvent.id)).scalars().all()
     current = runtime.current_elements(db.session, instance) if instance.status == "running" else []
-    completed = sorted({t.spec_name for t in tasks if t.status == "completed"})
+    completed = runtime.completed_elements(db.session, instance)
     return render_template("instances/show.html", instance=instance, tasks=tasks, entry=entry,
                            history=history, current=current, completed=completed)
 

@@ -239,3 +239,33 @@ def test_candidate_groups_come_from_the_lane_when_the_task_names_none(session, t
     task = open_task(session, instance.id)
     assert task.lane == "Registratura"
     assert task.group_codes == ["registratura"]
+
+
+def test_a_parallel_join_waits_for_both_branches_across_requests(session):
+    """Each branch is completed in its own request (load, prune, save between)."""
+    deploy_folder(session, HERE / "parallel")
+    instance = runtime.start_instance(session, "parallel", {}, REVIEWER)
+    session.commit()
+
+    def open_titles():
+        return sorted(t.title for t in session.execute(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
+
+    def complete(title, **data):
+        task = session.execute(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open",
+            HumanTask.title == title)).scalar_one()
+        runtime.complete_task(session, task.id, REVIEWER, data)
+        session.commit()
+
+    assert open_titles() == ["Aviz juridic", "Aviz tehnic"]
+    for _ in range(3):                       # one branch loops while the other waits
+        complete("Aviz juridic", again=True)
+        assert open_titles() == ["Aviz juridic", "Aviz tehnic"]
+    complete("Aviz juridic", again=False)
+    assert open_titles() == ["Aviz tehnic"]  # the join waits for the other branch
+    assert instance.status == "running"
+    complete("Aviz tehnic")
+    assert open_titles() == ["Decizie"]
+    complete("Decizie")
+    assert instance.status == "completed" and open_titles() == []

@@ -66,6 +66,7 @@ def test_a_missing_form_names_the_task(folder):
 
 
 def test_a_bad_form_names_the_form_file(folder):
+    (folder / "forms").mkdir(exist_ok=True)
     (folder / "forms" / "review.json").write_text(json.dumps(
         {"schema": {"type": "object", "properties": {"x": {"type": "string"}}}}))
     with pytest.raises(ProcedureError) as err:

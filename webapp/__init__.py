@@ -5,7 +5,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import config
-from .database import db, engine_options, normalise_url
+from .database import db, engine_options, may_write, normalise_url
 
 csrf = CSRFProtect()
 
@@ -50,6 +50,19 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from .auth.session import load_current_user
+
+    @app.before_request
+    def declare_read_only():
+        # GET and HEAD never change anything: on SQLite they need not queue for the
+        # write lock (webapp/database.py).
+        if request.method in ("GET", "HEAD"):
+            g.read_only_token = may_write.set(False)
+
+    @app.teardown_request
+    def end_read_only(exc):
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            may_write.reset(token)
 
     app.before_request(load_current_user)
 

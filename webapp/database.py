@@ -2,13 +2,17 @@
 
 Transaction rules, chosen so that "one step = one transaction under a lock on the
 instance" holds on both databases:
-- SQLite (embedded default): WAL journal, and every transaction starts with
-  BEGIN IMMEDIATE, i.e. takes the write lock first. Writers queue (busy timeout)
-  instead of failing half-way, and a read-then-write can never see stale data.
+- SQLite (embedded default): WAL journal, and every transaction that may write
+  starts with BEGIN IMMEDIATE, i.e. takes the write lock first. Writers queue (busy
+  timeout) instead of failing half-way, and a read-then-write can never see stale
+  data. Read-only requests (GET, HEAD) begin a plain deferred transaction, so pages
+  keep answering while a step is being saved.
 - MariaDB/MySQL: READ COMMITTED, so a statement after `SELECT … FOR UPDATE` sees
   what the previous lock holder committed (REPEATABLE READ would show the old
   snapshot); utf8mb4 throughout; pooled connections checked before use.
 """
+from contextvars import ContextVar
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,6 +20,10 @@ from sqlalchemy.engine import Engine
 from connectors.db import Base
 
 db = SQLAlchemy(metadata=Base.metadata)
+
+# True unless the code running says it only reads (the safe default for the CLI,
+# workers and tests, which may write anywhere).
+may_write: ContextVar[bool] = ContextVar("may_write", default=True)
 
 
 def engine_options(url: str) -> dict:
@@ -51,4 +59,4 @@ def _sqlite_on_connect(dbapi_connection, _record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write.get() else "BEGIN")

@@ -2,6 +2,7 @@
 import re
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
@@ -252,3 +253,21 @@ def test_the_language_choice_is_remembered(demo_app):
     page = client.get("/registratura/nou").text
     assert "Petitioner" in page or "Sender" in page          # the form's English labels
     assert client.get("/limba/en?next=https://evil.example/").headers["Location"] == "/"
+
+
+def test_pages_answer_while_a_step_is_being_saved(demo_app, database_url):
+    """A clerk's page does not wait for another clerk's step to commit."""
+    import sqlite3
+    import time
+    if not database_url.startswith("sqlite"):
+        pytest.skip("MariaDB reads never wait for writers")
+    client = login(demo_app.test_client(), "registratura")
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")           # someone holds the write lock
+    try:
+        started = time.monotonic()
+        page = client.get("/registratura/")
+        assert page.status_code == 200 and time.monotonic() - started < 5
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -2,7 +2,7 @@
 lists that depend on the data (e.g. the clerks of a department), storing uploads."""
 import copy
 
-from flask import current_app
+from flask import current_app, session
 from sqlalchemy import select
 
 from archive.storage import LocalStorage
@@ -50,3 +50,21 @@ def store_upload(file_storage, content_type: str) -> dict:
     sha256, size = storage().put(file_storage.stream)
     return {"sha256": sha256, "name": file_storage.filename, "size": size,
             "content_type": content_type}
+
+
+# Browsers cannot re-fill a file input: a file accepted in a submission that had
+# other errors is remembered (in the signed session, so it cannot be forged to point
+# at someone else's file) and kept when the form comes back without a new upload.
+
+def pending_files(key: str) -> dict:
+    return dict(session.get("pending_files", {}).get(key, {}))
+
+
+def remember_files(key: str, form: FormDefinition, data: dict) -> None:
+    refs = {f.name: data[f.name] for f in form.fields
+            if f.kind == "file" and isinstance(data.get(f.name), dict)}
+    session["pending_files"] = {key: refs} if refs else {}
+
+
+def forget_files(key: str) -> None:
+    session.pop("pending_files", None)

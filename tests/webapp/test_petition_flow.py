@@ -271,3 +271,26 @@ def test_pages_answer_while_a_step_is_being_saved(demo_app, database_url):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_file_accepted_with_other_errors_is_not_asked_for_again(demo_app):
+    import io
+    client = login(demo_app.test_client(), "registratura")
+    first = register_petition(client, summary="scurt", scan=(io.BytesIO(PDF), "petitie.pdf"))
+    assert first.status_code == 422 and "petitie.pdf" in first.text
+    second = register_petition(client)          # fixed the summary, no new upload
+    assert second.status_code == 302
+    from webapp.database import db
+    from engine import runtime
+    with demo_app.app_context():
+        instance = db.session.execute(select(ProcessInstance)).scalar_one()
+        scan = runtime.instance_data(db.session, instance)["scan"]
+        assert scan["name"] == "petitie.pdf" and scan["size"] == len(PDF)
+    # The next registration starts clean.
+    client.get("/registratura/nou")
+    third = register_petition(client, sender_name="Altcineva")
+    assert third.status_code == 302
+    with demo_app.app_context():
+        newest = db.session.execute(select(ProcessInstance).order_by(
+            ProcessInstance.id.desc())).scalars().first()
+        assert "scan" not in runtime.instance_data(db.session, newest)

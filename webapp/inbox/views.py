@@ -9,7 +9,8 @@ from engine.errors import EngineError, NotPermitted, TaskNotAvailable
 from engine.models import AuditEvent, HumanTask
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
-from webapp.forms_support import load_form, store_upload
+from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
+                                   store_upload)
 from webapp.instances.views import file_link
 
 from . import queries
@@ -127,8 +128,10 @@ def complete(task_id):
         form = load_form(instance.definition, task.form_name,
                          lambda: runtime.instance_data(db.session, instance))
         data, errors = form.parse(request.form, request.files, lang=g.lang,
-                                  store_file=store_upload)
+                                  store_file=store_upload,
+                                  existing=pending_files(f"task:{task_id}"))
     if errors:
+        remember_files(f"task:{task_id}", form, data)
         db.session.rollback()
         flash("Formularul are erori; corectați câmpurile marcate.", "error")
         return _render_task(task, form_data={**request.form.to_dict(), **data},
@@ -149,5 +152,6 @@ def complete(task_id):
         db.session.rollback()
         flash(str(err), "error")
         return _render_task(task, form_data=request.form.to_dict(), status=422)
+    forget_files(f"task:{task_id}")
     flash(f"Sarcina «{title}» a fost finalizată.", "success")
     return redirect(url_for("inbox.index"))

@@ -10,7 +10,8 @@ from engine.errors import EngineError
 from engine.models import ProcessDefinition, ProcessInstance
 from webapp.auth.session import current_actor, group_required, login_required
 from webapp.database import db
-from webapp.forms_support import load_form, store_upload
+from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
+                                   store_upload)
 
 bp = Blueprint("registry", __name__, template_folder="templates", url_prefix="/registratura")
 
@@ -39,7 +40,9 @@ def new():
     if request.method == "GET":
         return render_template("registry/new.html", procedures=procedures,
                                definition=definition, form=form, data={}, errors={})
-    data, errors = form.parse(request.form, request.files, lang=g.lang, store_file=store_upload)
+    pending_key = f"register:{definition.name}"
+    data, errors = form.parse(request.form, request.files, lang=g.lang, store_file=store_upload,
+                              existing=pending_files(pending_key))
     if not errors:
         try:
             instance = runtime.start_instance(db.session, definition.name, data, current_actor(),
@@ -50,11 +53,13 @@ def new():
             errors = {}
             flash(str(err), "error")
         else:
+            forget_files(pending_key)
             entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
             flash(f"Document înregistrat cu nr. {entry.label}." if entry else
                   "Procedura a pornit.", "success")
             return redirect(url_for("instances.show", instance_id=instance.id))
     else:
+        remember_files(pending_key, form, data)
         flash("Formularul are erori; corectați câmpurile marcate.", "error")
     return render_template("registry/new.html", procedures=procedures, definition=definition,
                            form=form, data={**request.form.to_dict(), **data},

@@ -25,6 +25,9 @@ echo "==> Python packages (pinned in setup.cfg) into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+echo "==> Interface translations (webapp/translations, compiled .mo not in git)"
+.venv/bin/pybabel -q compile -d webapp/translations
+
 echo "==> Front-end assets (bpmn-js, pinned in webapp/frontend/package-lock.json)"
 (cd webapp/frontend && npm ci --no-audit --no-fund --loglevel=error && npm run -s build)
 

@@ -1,21 +1,28 @@
 """Dosar's web application (Flask application factory)."""
 from datetime import date
+from pathlib import Path
 
 from flask import Flask, g, render_template, request
+from flask_babel import Babel, gettext as _, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import config
 from .database import db, engine_options, may_write, normalise_url
 
 csrf = CSRFProtect()
+babel = Babel()
+
+# Romanian is the source language: it has no catalogue, its strings are the msgids.
+LANGUAGES = ("ro", "en")
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 ACTION_LABELS = {
-    "instance.started": "a înregistrat și a pornit procedura",
-    "instance.completed": "procedura s-a încheiat",
-    "task.claimed": "a preluat sarcina",
-    "task.unclaimed": "a eliberat sarcina",
-    "task.completed": "a finalizat",
-    "procedure.deployed": "a publicat procedura",
+    "instance.started": lazy_gettext("a înregistrat și a pornit procedura"),
+    "instance.completed": lazy_gettext("procedura s-a încheiat"),
+    "task.claimed": lazy_gettext("a preluat sarcina"),
+    "task.unclaimed": lazy_gettext("a eliberat sarcina"),
+    "task.completed": lazy_gettext("a finalizat"),
+    "procedure.deployed": lazy_gettext("a publicat procedura"),
 }
 
 # Importing the models registers every table on the shared metadata.
@@ -34,9 +41,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
+    babel.init_app(app, default_locale="ro", default_translation_directories=str(TRANSLATIONS),
+                   locale_selector=current_language)
     _register_blueprints(app)
     _register_hooks(app)
     return app
+
+
+def current_language() -> str:
+    """The interface language: `?lang=`, else the cookie set by /limba/<code>, else Romanian.
+    Also asked before `choose_language` has run (e.g. for a CSRF error)."""
+    lang = g.get("lang") or request.args.get("lang") or request.cookies.get("lang") or "ro"
+    return lang if lang in LANGUAGES else "ro"
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -69,9 +85,7 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def choose_language():
         # Romanian is the UI language; English where the user asks for it.
-        g.lang = request.args.get("lang") or request.cookies.get("lang") or "ro"
-        if g.lang not in ("ro", "en"):
-            g.lang = "ro"
+        g.lang = current_language()
 
     @app.after_request
     def security_headers(response):
@@ -86,33 +100,33 @@ def _register_hooks(app: Flask) -> None:
 
     @app.template_filter("action_label")
     def action_label(action: str) -> str:
-        return ACTION_LABELS.get(action, action)
+        return str(ACTION_LABELS.get(action, action))
 
     @app.context_processor
     def template_globals():
-        return {"today": date.today(), "lang": getattr(g, "lang", "ro")}
+        return {"today": date.today(), "lang": current_language()}
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
-        return render_template("error.html", title="Formular expirat",
-                               message="Formularul a expirat sau nu provine din aplicație. "
-                                       "Reîncărcați pagina și trimiteți din nou."), 400
+        return render_template("error.html", title=_("Formular expirat"),
+                               message=_("Formularul a expirat sau nu provine din aplicație. "
+                                         "Reîncărcați pagina și trimiteți din nou.")), 400
 
     @app.errorhandler(403)
     def forbidden(err):
-        return render_template("error.html", title="Acces interzis",
-                               message="Nu aveți drepturi pentru această pagină."), 403
+        return render_template("error.html", title=_("Acces interzis"),
+                               message=_("Nu aveți drepturi pentru această pagină.")), 403
 
     @app.errorhandler(404)
     def not_found(err):
-        return render_template("error.html", title="Pagina nu există",
-                               message="Pagina cerută nu există."), 404
+        return render_template("error.html", title=_("Pagina nu există"),
+                               message=_("Pagina cerută nu există.")), 404
 
     @app.errorhandler(413)
     def too_large(err):
-        return render_template("error.html", title="Fișier prea mare",
-                               message="Fișierele trimise depășesc dimensiunea maximă "
-                                       "acceptată."), 413
+        return render_template("error.html", title=_("Fișier prea mare"),
+                               message=_("Fișierele trimise depășesc dimensiunea maximă "
+                                         "acceptată.")), 413
 
     @app.teardown_request
     def rollback_unfinished(exc):

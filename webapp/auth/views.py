@@ -1,6 +1,7 @@
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine import audit
@@ -27,7 +28,7 @@ def login():
     password = request.form.get("password", "")
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.active or not verify_password(user.password_hash, password):
-        flash("Utilizator sau parolă greșite.", "error")
+        flash(_("Utilizator sau parolă greșite."), "error")
         return render_template("auth/login.html", next=request.form.get("next", ""),
                                username=username), 401
     session.clear()
@@ -40,7 +41,7 @@ def login():
 
 @bp.route("/limba/<code>")
 def language(code):
-    """Remember the interface language (forms and messages follow it)."""
+    """Remember the interface language (screens, forms and messages follow it)."""
     if code not in ("ro", "en"):
         abort(404)
     response = redirect(_safe_next(request.args.get("next")))

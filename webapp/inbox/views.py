@@ -1,6 +1,7 @@
 import json
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
@@ -105,14 +106,15 @@ def _change_assignment(task_id: int, change, done_message: str, then: str):
 @bp.route("/sarcini/<int:task_id>/preia", methods=["POST"])
 @login_required
 def claim(task_id):
-    return _change_assignment(task_id, runtime.claim, "Ați preluat sarcina.",
+    return _change_assignment(task_id, runtime.claim, _("Ați preluat sarcina."),
                               url_for("inbox.show", task_id=task_id))
 
 
 @bp.route("/sarcini/<int:task_id>/elibereaza", methods=["POST"])
 @login_required
 def unclaim(task_id):
-    return _change_assignment(task_id, runtime.unclaim, "Sarcina a revenit în lista grupului.",
+    return _change_assignment(task_id, runtime.unclaim,
+                              _("Sarcina a revenit în lista grupului."),
                               url_for("inbox.index"))
 
 
@@ -133,7 +135,7 @@ def complete(task_id):
     if errors:
         remember_files(f"task:{task_id}", form, data)
         db.session.rollback()
-        flash("Formularul are erori; corectați câmpurile marcate.", "error")
+        flash(_("Formularul are erori; corectați câmpurile marcate."), "error")
         return _render_task(task, form_data={**request.form.to_dict(), **data},
                             errors=errors, status=422)
     title = task.title
@@ -153,5 +155,5 @@ def complete(task_id):
         flash(str(err), "error")
         return _render_task(task, form_data=request.form.to_dict(), status=422)
     forget_files(f"task:{task_id}")
-    flash(f"Sarcina «{title}» a fost finalizată.", "success")
+    flash(_("Sarcina «%(title)s» a fost finalizată.", title=title), "success")
     return redirect(url_for("inbox.index"))

@@ -1,6 +1,7 @@
 import json
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
@@ -55,12 +56,12 @@ def new():
         else:
             forget_files(pending_key)
             entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
-            flash(f"Document înregistrat cu nr. {entry.label}." if entry else
-                  "Procedura a pornit.", "success")
+            flash(_("Document înregistrat cu nr. %(label)s.", label=entry.label) if entry else
+                  _("Procedura a pornit."), "success")
             return redirect(url_for("instances.show", instance_id=instance.id))
     else:
         remember_files(pending_key, form, data)
-        flash("Formularul are erori; corectați câmpurile marcate.", "error")
+        flash(_("Formularul are erori; corectați câmpurile marcate."), "error")
     return render_template("registry/new.html", procedures=procedures, definition=definition,
                            form=form, data={**request.form.to_dict(), **data},
                            errors=errors), 422

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
-from engine import runtime
+from engine import audit, runtime
 from engine.errors import EngineError, NotPermitted, TaskNotAvailable
-from engine.models import AuditEvent, HumanTask
+from engine.models import HumanTask
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
 from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
@@ -66,9 +66,7 @@ def _render_task(task, form_data=None, errors=None, status=200):
     data = runtime.instance_data(db.session, instance) if task.status == "open" else {}
     form = load_form(instance.definition, task.form_name, data) if task.form_name else None
     entry = db.session.get(RegisterEntry, task.document_id) if task.document_id else None
-    history = db.session.execute(
-        select(AuditEvent).where(AuditEvent.instance_id == instance.id)
-        .order_by(AuditEvent.at, AuditEvent.id)).scalars().all()
+    history = audit.history(db.session, instance.id)
     done = db.session.execute(
         select(HumanTask).where(HumanTask.instance_id == instance.id,
                                 HumanTask.status == "completed")

@@ -2,9 +2,9 @@ from flask import Blueprint, Response, abort, g, render_template, send_file, url
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
-from engine import runtime
+from engine import audit, runtime
 from engine.deployment import definition_files
-from engine.models import AuditEvent, HumanTask, HumanTaskGroup, ProcessInstance
+from engine.models import HumanTask, HumanTaskGroup, ProcessInstance
 from webapp.auth.session import login_required
 from webapp.database import db
 from webapp.forms_support import storage
@@ -27,17 +27,21 @@ def can_view(instance: ProcessInstance) -> bool:
     return db.session.execute(mine.limit(1)).first() is not None
 
 
-@bp.route("/<int:instance_id>")
-@login_required
-def show(instance_id):
+def readable_instance(instance_id: int) -> ProcessInstance:
     instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(instance):
         abort(403)
+    return instance
+
+
+@bp.route("/<int:instance_id>")
+@login_required
+def show(instance_id):
+    instance = readable_instance(instance_id)
     tasks = db.session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                .order_by(HumanTask.id)).scalars().all()
     entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
-    history = db.session.execute(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
-                                 .order_by(AuditEvent.at, AuditEvent.id)).scalars().all()
+    history = audit.history(db.session, instance.id)
     current = runtime.current_elements(db.session, instance) if instance.status == "running" else []
     completed = runtime.completed_elements(db.session, instance)
     return render_template("instances/show.html", instance=instance, tasks=tasks, entry=entry,
@@ -47,9 +51,7 @@ def show(instance_id):
 @bp.route("/<int:instance_id>/diagrama.bpmn")
 @login_required
 def diagram(instance_id):
-    instance = db.get_or_404(ProcessInstance, instance_id)
-    if not can_view(instance):
-        abort(403)
+    instance = readable_instance(instance_id)
     files = definition_files(instance.definition)
     bpmn = next((text for path, text in sorted(files.items()) if path.endswith(".bpmn")), None)
     if bpmn is None:
@@ -72,9 +74,7 @@ def _file_refs(data: dict):
 @bp.route("/<int:instance_id>/fisiere/<sha256>")
 @login_required
 def stored_file(instance_id, sha256):
-    instance = db.get_or_404(ProcessInstance, instance_id)
-    if not can_view(instance):
-        abort(403)
+    instance = readable_instance(instance_id)
     # Only files this instance refers to: a hash from another file is not a key.
     ref = next((r for r in _file_refs(runtime.instance_data(db.session, instance))
                 if r["sha256"] == sha256), None)

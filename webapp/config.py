@@ -35,4 +35,7 @@ def from_environment() -> dict:
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("DOSAR_SESSION_MINUTES", 480)) * 60,
         "WTF_CSRF_TIME_LIMIT": None,   # tied to the session instead
         "INBOX_PAGE_SIZE": 50,
+        "LOGIN_MAX_FAILURES": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES_PER_IP", 20)),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("DOSAR_LOGIN_LOCK_MINUTES", 15)),
     }

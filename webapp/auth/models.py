@@ -3,9 +3,10 @@
 Group codes are what diagrams name as candidate groups: `registratura`, `primar`,
 `sef-<department>` (head), `dept-<department>` (clerks), `admin`, `analist`.
 """
+from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectors.db import Base
@@ -43,3 +44,13 @@ class UserGroup(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     group_code: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class LoginFailure(Base):
+    """A failed login, kept for throttling (webapp/auth/throttle.py)."""
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)

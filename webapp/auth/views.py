@@ -4,9 +4,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from connectors.db import utcnow
 from engine import audit
 from webapp.database import db
 
+from . import throttle
 from .models import User
 from .passwords import verify_password
 
@@ -26,11 +28,24 @@ def login():
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
+    ip, now = request.remote_addr or "", utcnow()
+    until = throttle.locked_until(db.session, username, ip, now)
+    if until is not None:
+        minutes = max(int((until - now).total_seconds() // 60) + 1, 1)
+        flash(_("Prea multe încercări eșuate. Reîncercați peste %(minutes)d minute.",
+                minutes=minutes), "error")
+        return render_template("auth/login.html", next=request.form.get("next", ""),
+                               username=username), 429
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.active or not verify_password(user.password_hash, password):
+        throttle.record_failure(db.session, username, ip, now)
+        audit.record(db.session, username or None, "user.login_failed",
+                     object_ref=f"ip:{ip}")
+        db.session.commit()
         flash(_("Utilizator sau parolă greșite."), "error")
         return render_template("auth/login.html", next=request.form.get("next", ""),
                                username=username), 401
+    throttle.clear_failures(db.session, username)
     session.clear()
     session["user_id"] = user.id
     session.permanent = True

@@ -102,7 +102,12 @@ class HumanTask(Base):
     assignee: Mapped[Optional[str]] = mapped_column(String(100))
     due_on: Mapped[Optional[date]] = mapped_column(Date)
     document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("register_entry.id"))
+    department: Mapped[Optional[str]] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open/completed/cancelled
+    # Set when the deadline passed and the head was told (escalation timer).
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whose task this was before an absence or a head's reassignment moved it.
+    delegated_from: Mapped[Optional[str]] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     claimed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     completed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
@@ -139,3 +144,7 @@ class AuditEvent(Base):
     summary: Mapped[str] = mapped_column(String(1000), default="")
     before_json: Mapped[Optional[str]] = mapped_column(LongText)
     after_json: Mapped[Optional[str]] = mapped_column(LongText)
+
+
+# Tables of deadlines, timers and who stands in for whom live beside their logic.
+from . import models_org, models_sla  # noqa: E402,F401  (register their tables)

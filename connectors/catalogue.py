@@ -14,8 +14,9 @@ def _discovered() -> dict:
 
 
 def operations() -> dict:
-    from connectors.registry.service import (record_dispatch_operation,
-                                             register_document_operation)
+    from connectors.registry import service
     # Built-ins first, so a source checkout works before `pip install -e .`.
-    return {"registry.register_document": register_document_operation,
-            "registry.record_dispatch": record_dispatch_operation, **_discovered()}
+    return {"registry.register_document": service.register_document_operation,
+            "registry.assign_entry": service.assign_entry_operation,
+            "registry.record_dispatch": service.record_dispatch_operation,
+            "registry.archive_entry": service.archive_entry_operation, **_discovered()}

@@ -22,7 +22,7 @@ SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fal
                            dtd_validation=False, huge_tree=False, remove_comments=True)
 
 PROCEDURE_KEYS = {"name", "title", "department", "process_id", "start_form", "register",
-                  "document_type", "lanes", "description"}
+                  "document_type", "lanes", "description", "libraries"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
@@ -51,9 +51,40 @@ class ProcedurePackage:
 
 
 def read_folder(folder: Path) -> dict[str, str]:
+    """A procedure's files, plus those of the libraries it calls (see `read_library`)."""
     folder = Path(folder)
     if not (folder / "procedure.json").is_file():
         raise ProcedureError("Dosarul procedurii nu are procedure.json", file=str(folder))
+    files = _read_files(folder)
+    try:
+        libraries = json.loads(files["procedure.json"]).get("libraries", [])
+    except json.JSONDecodeError:
+        return files       # build_package names the error
+    for name in libraries:
+        files.update(read_library(folder.parent, name))
+    return files
+
+
+def read_library(processes_dir: Path, name: str) -> dict[str, str]:
+    """A library of reusable diagrams (e.g. the document circuit's steps), copied into
+    every procedure that calls it: its diagrams under `<name>/`, its forms under
+    `forms/<name>/` (a user task names them `<name>/<form>`). Copying makes each
+    procedure version self-contained: a change to the library is a new version of
+    every procedure using it, and running instances keep the steps they started with."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ProcedureError(f"nume de bibliotecă invalid: {name!r}", file="procedure.json")
+    folder = Path(processes_dir) / name
+    if not (folder / "library.json").is_file():
+        raise ProcedureError(f"biblioteca «{name}» nu există (lipsește {name}/library.json)",
+                             file="procedure.json")
+    merged = {}
+    for rel, text in _read_files(folder).items():
+        target = f"forms/{name}/{rel[len('forms/'):]}" if rel.startswith("forms/") else f"{name}/{rel}"
+        merged[target] = text
+    return merged
+
+
+def _read_files(folder: Path) -> dict[str, str]:
     files = {}
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.name.startswith("."):

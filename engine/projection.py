@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
+from . import substitution
 from .models import HumanTask, HumanTaskGroup, ProcessDefinition, ProcessInstance
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -45,8 +46,10 @@ def candidate_groups(task, lanes: dict) -> list[str]:
 
 
 def sync(session: Session, instance: ProcessInstance, definition: ProcessDefinition,
-         workflow, metadata: dict, completed_task_id: str | None = None) -> list[HumanTask]:
-    """Make the open human_task rows match the workflow's ready user tasks."""
+         workflow, metadata: dict, completed_task_id: str | None = None,
+         today=None) -> list[HumanTask]:
+    """Make the open human_task rows match the workflow's ready user tasks. A task
+    meant for someone absent that day goes to their substitute."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     open_rows = session.execute(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars().all()
@@ -61,13 +64,19 @@ def sync(session: Session, instance: ProcessInstance, definition: ProcessDefinit
             continue
         props = task_properties(task.task_spec)
         assignee = fill(props["assignee"], task.data) if props.get("assignee") else None
+        delegated_from = None
+        if assignee and today is not None:
+            substitute = substitution.substitute_for(session, assignee, today)
+            if substitute != assignee:
+                assignee, delegated_from = substitute, assignee
         row = HumanTask(
             instance_id=instance.id, engine_task_id=task_id, procedure=definition.name,
             spec_name=task.task_spec.name,
             title=task.task_spec.bpmn_name or task.task_spec.name,
             form_name=props.get("form"), lane=task.task_spec.lane,
             assignee=assignee or None, due_on=instance.due_on,
-            document_id=instance.document_id,
+            document_id=instance.document_id, delegated_from=delegated_from,
+            department=str(task.data.get("department") or definition.department or "")[:100],
             groups=[HumanTaskGroup(group_code=g) for g in candidate_groups(task, lanes)])
         session.add(row)
         created.append(row)

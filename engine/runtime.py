@@ -20,9 +20,12 @@ from connectors.catalogue import operations
 from connectors.db import utcnow
 
 from . import audit, projection, store
-from .deployment import definition_files, definition_specs, latest_definition
+from .deadlines import profile_of
+from .deployment import definition_specs, latest_definition
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
 from .models import EngineTask, HumanTask, ProcessDefinition, ProcessInstance
+from .operations import ENGINE_OPERATIONS
+from .timers import local_today
 from .script_engine import DosarScriptEngine, ServiceContext
 from .sla import SlaProfile
 
@@ -43,23 +46,21 @@ class Actor:
 
 
 def _script_engine(session, instance, actor, today) -> DosarScriptEngine:
-    engine = DosarScriptEngine(operations())
+    engine = DosarScriptEngine({**operations(), **ENGINE_OPERATIONS})
 
     def on_registered(entry_id: int, registered_on: date) -> None:
         instance.document_id = entry_id
-        sla = _sla(instance.definition)
-        if sla is not None:
-            instance.due_on = sla.due_date(registered_on)
 
     engine.context = ServiceContext(session=session, instance_id=instance.id,
                                     actor=actor.username if actor else None, today=today,
-                                    on_document_registered=on_registered)
+                                    on_document_registered=on_registered,
+                                    procedure=json.loads(instance.definition.metadata_json),
+                                    instance=instance, actor_ref=actor)
     return engine
 
 
 def _sla(definition: ProcessDefinition) -> SlaProfile | None:
-    text = definition_files(definition).get("sla.json")
-    return SlaProfile.from_dict(json.loads(text)) if text else None
+    return profile_of(definition)
 
 
 def run_engine(workflow: BpmnWorkflow, script_engine) -> BpmnWorkflow:
@@ -94,14 +95,15 @@ def start_instance(session: Session, procedure: str, data: dict, actor: Actor | 
                                started_by=actor.username if actor else None)
     session.add(instance)
     session.flush()
-    script_engine = _script_engine(session, instance, actor, today or date.today())
+    script_engine = _script_engine(session, instance, actor, today or local_today())
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
     for start in workflow.get_tasks(state=TaskState.READY):   # the start event
         start.data.update(data)
     workflow = run_engine(workflow, script_engine)
     loaded = store.LoadedInstance(instance=instance, workflow=workflow)
     _finish_step(session, loaded, definition, actor, "instance.started",
-                 summary=definition.title, before=None, after=data)
+                 summary=definition.title, before=None, after=data,
+                 today=script_engine.context.today)
     return instance
 
 
@@ -163,7 +165,7 @@ def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict
         raise NotPermitted("Nu faceți parte din grupurile acestei sarcini.")
     definition = instance.definition
     spec, subprocess_specs = definition_specs(definition)
-    script_engine = _script_engine(session, instance, actor, today or date.today())
+    script_engine = _script_engine(session, instance, actor, today or local_today())
     loaded = store.load(session, instance, spec, subprocess_specs, script_engine)
     task = next((t for t in projection.all_tasks(loaded.workflow)
                  if str(t.id) == row.engine_task_id), None)
@@ -180,12 +182,13 @@ def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict
     row.assignee = actor.username
     _finish_step(session, loaded, definition, actor, "task.completed", summary=row.title,
                  before=before, after=data, object_ref=f"task:{row.id}",
-                 completed_task_id=row.engine_task_id)
+                 completed_task_id=row.engine_task_id, today=script_engine.context.today)
     return instance
 
 
 def _finish_step(session, loaded: store.LoadedInstance, definition, actor, action, *,
-                 summary, before, after, object_ref=None, completed_task_id=None):
+                 summary, before, after, object_ref=None, completed_task_id=None,
+                 today=None):
     instance = loaded.instance
     was_status = instance.status
     expected = instance.lock_version or 0
@@ -193,8 +196,8 @@ def _finish_step(session, loaded: store.LoadedInstance, definition, actor, actio
     if is_finished(loaded.workflow):
         instance.status, instance.completed_at = "completed", utcnow()
     metadata = json.loads(definition.metadata_json)
-    projection.sync(session, instance, definition, loaded.workflow, metadata,
-                    completed_task_id=completed_task_id)
+    created = projection.sync(session, instance, definition, loaded.workflow, metadata,
+                              completed_task_id=completed_task_id, today=today)
     if expected == 0:          # a new instance
         instance.lock_version = 1
     else:
@@ -207,6 +210,11 @@ def _finish_step(session, loaded: store.LoadedInstance, definition, actor, actio
     user = actor.username if actor else None
     audit.record(session, user, action, instance_id=instance.id, object_ref=object_ref,
                  summary=summary, before=before, after=after)
+    for row in created:
+        if row.delegated_from:
+            audit.record(session, None, "task.delegated", instance_id=instance.id,
+                         summary=row.title, before={"assignee": row.delegated_from},
+                         after={"assignee": row.assignee, "reason": "absence"})
     if instance.status != was_status and instance.status == "completed":
         audit.record(session, user, "instance.completed", instance_id=instance.id,
                      summary=definition.title)

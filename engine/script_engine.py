@@ -47,12 +47,17 @@ def check_source(source: str) -> None:
 
 @dataclass
 class ServiceContext:
-    """What a connector may use while a service task runs."""
+    """What a connector may use while a service task runs: the session, who acts
+    (`actor` is the user name; `actor_ref` the engine's Actor with groups), the
+    day, and the procedure's settings from its procedure.json."""
     session: Any
     instance_id: int
     actor: str | None
     today: date
     on_document_registered: Callable[[int, date], None] = lambda entry_id, on: None
+    procedure: dict = field(default_factory=dict)
+    instance: Any = None
+    actor_ref: Any = None
     extra: dict = field(default_factory=dict)
 
 

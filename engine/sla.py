@@ -8,7 +8,11 @@ Each procedure folder holds an ``sla.json``, for example::
      "reminders_days_before": [5, 1],
      "label": {"ro": "30 de zile (OG 27/2002)", "en": "30 days (OG 27/2002)"}}
 
-Only ``term`` and ``unit`` are required. ``last_day_counts`` (default true) can
+Only ``term`` and ``unit`` are required. ``escalate_when_overdue`` (default
+true) tells the head of department the morning after the last day;
+``tacit_approval`` (default false) approves the request tacitly then, where the
+law says silence means yes; ``variants`` names other terms the case may switch
+to (``{"refusal": {"term": 5}}`` for 544/2001's reasoned refusal). ``last_day_counts`` (default true) can
 be set to false for terms counted in "free days", where neither the day of
 registration nor the day the term is fulfilled counts (the reading the domain
 notes give for Legea 544/2001): the due date is then one day later.
@@ -24,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Mapping
@@ -39,7 +43,9 @@ _ONE_DAY = timedelta(days=1)
 _TOP_KEYS = frozenset({
     "term", "unit", "first_day_counts", "last_day_counts",
     "rollover_to_working_day", "extension", "reminders_days_before", "label",
+    "escalate_when_overdue", "tacit_approval", "variants",
 })
+_VARIANT_KEYS = frozenset({"term", "unit", "label"})
 _EXTENSION_KEYS = frozenset({"max_days", "times", "who"})
 
 
@@ -195,6 +201,13 @@ class SlaProfile:
     reminders_days_before: tuple[int, ...] = ()
     # Read-only mapping; excluded from the hash because mappings are unhashable.
     label: Mapping[str, str] = field(default_factory=lambda: types.MappingProxyType({}), hash=False)
+    # When the term passes with the case still open: tell the head of department,
+    # and, where the law says silence means yes (OUG 27/2003), approve tacitly.
+    escalate_when_overdue: bool = True
+    tacit_approval: bool = False
+    # Other terms the same case may switch to, e.g. 544/2001's reasoned refusal in 5 days.
+    variants: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: types.MappingProxyType({}), hash=False)
 
     @classmethod
     def from_dict(cls, d: Any) -> SlaProfile:
@@ -225,6 +238,17 @@ class SlaProfile:
                 isinstance(k, str) and k and isinstance(v, str) for k, v in label.items()):
             raise _fail("label", f"must map language codes to strings, got {label!r}")
 
+        variants = d.get("variants", {})
+        if not isinstance(variants, Mapping):
+            raise _fail("variants", f"must be an object, got {variants!r}")
+        for name, variant in variants.items():
+            if not isinstance(variant, Mapping) or "term" not in variant:
+                raise _fail(f"variants.{name}", "must be an object with a 'term'")
+            _reject_unknown(variant, _VARIANT_KEYS, f"variants.{name}.")
+            _int(variant, "term", f"variants.{name}.term", 1)
+            if variant.get("unit", unit) not in UNITS:
+                raise _fail(f"variants.{name}.unit", f"must be one of {', '.join(UNITS)}")
+
         return cls(
             term=term,
             unit=unit,
@@ -234,7 +258,20 @@ class SlaProfile:
             extension=extension,
             reminders_days_before=tuple(reminders),
             label=types.MappingProxyType(dict(label)),
+            escalate_when_overdue=_bool(d, "escalate_when_overdue", True),
+            tacit_approval=_bool(d, "tacit_approval", False),
+            variants=types.MappingProxyType({k: dict(v) for k, v in variants.items()}),
         )
+
+    def variant(self, name: str) -> SlaProfile:
+        """The profile with one of its variants' term in force ("" = the profile itself)."""
+        if not name:
+            return self
+        if name not in self.variants:
+            raise SlaProfileError(f"this SLA profile has no variant {name!r}")
+        v = self.variants[name]
+        return replace(self, term=v["term"], unit=v.get("unit", self.unit),
+                       label=types.MappingProxyType(dict(v.get("label", self.label))))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SlaProfile:
@@ -267,15 +304,20 @@ class SlaProfile:
                 f"an extension of {extension_days} days exceeds 'extension.max_days' "
                 f"({self.extension.max_days} x {self.extension.times} time(s))")
 
-    def due_date(self, registered_on: date, extension_days: int = 0) -> date:
+    def due_date(self, registered_on: date, extension_days: int = 0,
+                 paused_days: int = 0) -> date:
         """Last day on which the answer is still in time.
 
         ``extension_days`` is the total granted by extensions, in the profile's
         unit; it prolongs the term itself, so rollover applies to the new end.
+        ``paused_days`` (same unit) is the time the case waited for the sender's
+        missing documents: the clock did not run then.
         """
         _require_date(registered_on, "registered_on")
         self.check_extension(extension_days)
-        n = self.term + extension_days
+        if isinstance(paused_days, bool) or not isinstance(paused_days, int) or paused_days < 0:
+            raise SlaProfileError(f"paused days must be a non-negative integer, got {paused_days!r}")
+        n = self.term + extension_days + paused_days
         # Counting starts after the anchor: the registration day itself is
         # counted only when first_day_counts is set.
         anchor = registered_on - _ONE_DAY if self.first_day_counts else registered_on

@@ -9,7 +9,8 @@ from archive.storage import LocalStorage
 from engine.deployment import definition_form
 from engine.projection import fill
 from forms import FormDefinition
-from webapp.auth.models import User, UserGroup
+from connectors.registry.models import NomenclatorFile
+from webapp.auth.models import Department, User, UserGroup
 from webapp.database import db
 
 
@@ -29,17 +30,29 @@ def load_form(definition, form_name: str, data=None) -> FormDefinition | None:
 
 
 def _fill_options(raw: dict, field: str, source: str) -> None:
-    """`group:<code>` lists the active users of a group as the field's choices."""
+    """Choices filled in when the form is shown: `group:<code>` the active users of a
+    group, `departments` the town hall's departments, `nomenclator:<department>` the
+    open files of a department's archival nomenclator."""
     kind, _, code = source.partition(":")
-    if kind != "group":
+    if kind == "group":
+        users = db.session.execute(
+            select(User).join(UserGroup).where(UserGroup.group_code == code,
+                                               User.active.is_(True))
+            .order_by(User.full_name)).scalars().all()
+        choices = {u.username: u.full_name for u in users}
+    elif kind == "departments":
+        choices = {d.code: d.name for d in db.session.execute(
+            select(Department).order_by(Department.name)).scalars()}
+    elif kind == "nomenclator":
+        choices = {f.code: f"{f.code} — {f.title} ({f.retention_label})"
+                   for f in db.session.execute(select(NomenclatorFile).where(
+                       NomenclatorFile.department == code, NomenclatorFile.active.is_(True))
+                       .order_by(NomenclatorFile.code)).scalars()}
+    else:
         return
-    users = db.session.execute(
-        select(User).join(UserGroup).where(UserGroup.group_code == code, User.active.is_(True))
-        .order_by(User.full_name)).scalars().all()
-    prop = raw["schema"]["properties"][field]
-    # An empty enum is not valid JSON Schema: a group without members offers nothing.
-    prop["enum"] = [u.username for u in users] or [""]
-    raw["ui"][field]["enum_titles"] = {u.username: u.full_name for u in users}
+    # An empty enum is not valid JSON Schema: an empty list offers nothing.
+    raw["schema"]["properties"][field]["enum"] = list(choices) or [""]
+    raw["ui"][field]["enum_titles"] = choices
 
 
 def storage() -> LocalStorage:

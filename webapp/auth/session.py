@@ -3,7 +3,11 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
+from sqlalchemy import select
+
 from engine.runtime import Actor
+from engine.substitution import effective_groups
+from engine.timers import local_today
 from webapp.database import db
 
 from .models import User
@@ -19,7 +23,17 @@ def load_current_user() -> None:
 
 
 def current_actor() -> Actor:
-    return Actor(g.user.username, g.user.groups)
+    """The user as the engine sees them today: their groups, plus those of colleagues
+    they stand in for and the delegated signer's while a delegation is valid."""
+    if getattr(g, "actor", None) is None:
+        g.actor = Actor(g.user.username, effective_groups(
+            db.session, g.user.username, g.user.groups, local_today(), groups_of=_groups_of))
+    return g.actor
+
+
+def _groups_of(username: str) -> frozenset[str]:
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    return user.groups if user is not None and user.active else frozenset()
 
 
 def login_required(view):

@@ -20,9 +20,9 @@ bp = Blueprint("inbox", __name__, template_folder="templates")
 
 
 def can_view(task: HumanTask) -> bool:
-    user = g.user
-    return (user.username in (task.assignee, task.completed_by)
-            or bool(user.groups & set(task.group_codes)))
+    actor = current_actor()     # includes the groups of colleagues one stands in for
+    return (actor.username in (task.assignee, task.completed_by)
+            or bool(actor.groups & set(task.group_codes)))
 
 
 @bp.route("/")
@@ -33,11 +33,12 @@ def index():
     number = max(request.args.get("page", 1, type=int), 1)
     if view not in ("mine", "group") or sort not in ("due", "-due"):
         abort(400)
-    stmt = queries.my_tasks(g.user.username) if view == "mine" else queries.group_tasks(g.user.groups)
+    groups = current_actor().groups
+    stmt = queries.my_tasks(g.user.username) if view == "mine" else queries.group_tasks(groups)
     size = current_app.config["INBOX_PAGE_SIZE"]
     tasks, total = queries.page(db.session, stmt, sort, number, size)
     counts = {"mine": queries.page(db.session, queries.my_tasks(g.user.username), sort, 1, 1)[1],
-              "group": queries.page(db.session, queries.group_tasks(g.user.groups), sort, 1, 1)[1]}
+              "group": queries.page(db.session, queries.group_tasks(groups), sort, 1, 1)[1]}
     entries = _entries({t.document_id for t in tasks})
     return render_template("inbox/index.html", tasks=tasks, total=total, view=view, sort=sort,
                            page=number, pages=max((total + size - 1) // size, 1),

@@ -1,0 +1,80 @@
+"""Persistent timers: due rows in the database.
+
+Every timer is a `timer` row. `due_timers` hands them out oldest first; the caller
+fires each in its own transaction, marking it fired in that same transaction, so
+a crash rolls back both the effect and the mark, and a timer never fires twice.
+On MariaDB several schedulers may poll at once: `FOR UPDATE SKIP LOCKED` lets
+each take different rows. SQLite serialises writers anyway.
+"""
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .models_sla import Timer
+
+LOCAL_TZ = ZoneInfo("Europe/Bucharest")
+MORNING = time(8, 0)      # reminders and escalations reach people at the start of the day
+SLA_KINDS = ("reminder", "escalation", "tacit_approval")
+
+
+def local_today() -> date:
+    """Deadlines are days at the town hall, whatever the server's clock zone."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def local_moment(day: date, at: time = MORNING) -> datetime:
+    """A local day and hour as the naive UTC datetime the timer table stores."""
+    aware = datetime.combine(day, at, tzinfo=LOCAL_TZ)
+    return aware.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def schedule(session: Session, instance_id: int, kind: str, due_at: datetime,
+             payload: dict | None = None) -> Timer:
+    timer = Timer(instance_id=instance_id, kind=kind, due_at=due_at,
+                  payload_json=json.dumps(payload or {}, ensure_ascii=False))
+    session.add(timer)
+    return timer
+
+
+def cancel_pending(session: Session, instance_id: int, kinds) -> int:
+    """Cancel the instance's unfired timers of these kinds (fired ones stay as history)."""
+    return session.execute(update(Timer).where(
+        Timer.instance_id == instance_id, Timer.kind.in_(list(kinds)),
+        Timer.fired_at.is_(None), Timer.cancelled.is_(False)).values(cancelled=True)).rowcount
+
+
+def pending(session: Session, instance_id: int) -> list[Timer]:
+    return session.execute(select(Timer).where(
+        Timer.instance_id == instance_id, Timer.fired_at.is_(None),
+        Timer.cancelled.is_(False)).order_by(Timer.due_at)).scalars().all()
+
+
+def claim_next_due(session: Session, now: datetime) -> Timer | None:
+    """The oldest due timer, locked for this transaction (skipped if another has it)."""
+    stmt = (select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled.is_(False),
+                                Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id).limit(1))
+    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.execute(stmt).scalars().first()
+
+
+def mark_fired(timer: Timer, now: datetime, outcome: str) -> None:
+    timer.fired_at, timer.outcome = now, outcome[:500]
+
+
+def sla_timers_for(due_on: date, reminders_days_before, escalate: bool,
+                   tacit_approval: bool) -> list[tuple[str, datetime, dict]]:
+    """The timers a legal term sets: reminders before it, escalation and tacit
+    approval the morning after its last day."""
+    timers = [("reminder", local_moment(due_on - timedelta(days=n)), {"days_before": n})
+              for n in sorted(set(reminders_days_before), reverse=True)]
+    after = due_on + timedelta(days=1)
+    if escalate:
+        timers.append(("escalation", local_moment(after), {}))
+    if tacit_approval:
+        timers.append(("tacit_approval", local_moment(after, time(0, 0)), {}))
+    return timers

@@ -71,3 +71,20 @@ def _files(version_hash: str, files_json: str) -> dict[str, str]:
 def definition_form(definition: ProcessDefinition, form_name: str) -> dict | None:
     text = definition_files(definition).get(f"forms/{form_name}.json")
     return json.loads(text) if text else None
+
+
+def diagram_of(definition: ProcessDefinition, process_id: str | None = None) -> str | None:
+    """The text of the .bpmn file that defines a process of this version (by default
+    the procedure's own; a circuit step's when named)."""
+    from .procedure import parse_xml
+    wanted = process_id or definition.process_id
+    for path, text in sorted(definition_files(definition).items()):
+        if not path.endswith(".bpmn") or f'"{wanted}"' not in text:
+            continue
+        root = parse_xml(text, path)
+        if root.find(f"{{{BPMN_NS}}}process[@id='{wanted}']") is not None:
+            return text
+    return None
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

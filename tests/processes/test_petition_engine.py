@@ -2,7 +2,8 @@
 
 A registrar registers a petition, the head of the department assigns it to a
 clerk, the clerk drafts the answer, the head returns it once, the mayor returns
-it once, and the registry office finally sends it. At each step we look at what
+it once, the registry office sends it and the clerk files it in the nomenclator.
+The steps other than drafting are the circuit's reusable diagrams (call activities). At each step we look at what
 the people involved would see: their inbox rows, the register, the due date.
 """
 import json
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 import connectors.registry.models  # noqa: F401  (tables on the shared metadata)
 import engine.models  # noqa: F401
 from connectors.db import Base
-from connectors.registry.models import Register, RegisterEntry
+from connectors.registry.models import NomenclatorFile, Register, RegisterEntry
 from engine import runtime
 from engine.deployment import deploy_folder
 from engine.errors import NotPermitted, TaskNotAvailable
@@ -48,7 +49,8 @@ REGISTRATION = {
     "summary": "Solicită repararea iluminatului public pe strada Florilor.",
     "department": "relatii-publice",
 }
-ASSIGNMENT = {"assigned_clerk": "ion", "instructions": "Verificați cu serviciul tehnic."}
+ARCHIVING = {"file_code": "RP-1"}
+ASSIGNMENT = {"assignment_decision": "repartizat", "assigned_clerk": "ion", "instructions": "Verificați cu serviciul tehnic."}
 ANSWERS = [
     {"answer": "Vom analiza solicitarea dumneavoastră.", "outcome": "partial"},
     {"answer": "Iluminatul va fi reparat până la 20 martie 2026.", "outcome": "favorabil"},
@@ -70,6 +72,8 @@ def session():
     Base.metadata.create_all(db)
     with Session(db) as s:
         s.add(Register(code="general", name="Registrul general", prefix=""))
+        s.add(NomenclatorFile(code="RP-1", department="relatii-publice", title="Petiții",
+                              retention_years=5))
         s.commit()
         yield s
     db.dispose()
@@ -125,7 +129,8 @@ def test_registration_numbers_the_petition_and_sets_the_legal_term(session, inst
     assert instance.status == "running"
     assert instance.document_id == entry.id
     assert instance.due_on == DUE_ON
-    assert runtime.current_elements(session, instance) == ["assign_clerk"]
+    # The registration step is done; the assignment step waits inside its call activity.
+    assert runtime.current_elements(session, instance) == ["assign", "assignment"]
 
 
 def test_full_circuit_with_returns_from_endorsement_and_signature(session, instance):
@@ -134,9 +139,9 @@ def test_full_circuit_with_returns_from_endorsement_and_signature(session, insta
     # The head of the department chosen at registration assigns a clerk.
     task = the_open_task(session, instance, "Repartizare")
     assert task.group_codes == ["sef-relatii-publice"]
-    assert task.form_name == "assignment"
+    assert task.form_name == "circuit/assignment"
     assert task.assignee is None
-    assert task.lane == "Șef departament"
+    assert task.department == "relatii-publice"
     refused(session, task, CLERK, ASSIGNMENT)
     refused(session, task, OTHER_HEAD, ASSIGNMENT)
     complete(session, task, HEAD, ASSIGNMENT)
@@ -156,7 +161,7 @@ def test_full_circuit_with_returns_from_endorsement_and_signature(session, insta
         task = the_open_task(session, instance, "Avizare")
         assert task.group_codes == ["sef-relatii-publice"]
         assert task.assignee is None
-        assert task.form_name == "endorsement"
+        assert task.form_name == "circuit/endorsement"
         refused(session, task, CLERK, ENDORSEMENT_OK)
         if round_ == 0:
             complete(session, task, HEAD, ENDORSEMENT_RETURNED)   # back to the clerk
@@ -164,8 +169,8 @@ def test_full_circuit_with_returns_from_endorsement_and_signature(session, insta
         complete(session, task, HEAD, ENDORSEMENT_OK)
 
         task = the_open_task(session, instance, "Semnare")
-        assert task.group_codes == ["primar"]
-        assert task.form_name == "signature"
+        assert task.group_codes == ["primar", "semnatar-delegat", "viceprimar"]
+        assert task.form_name == "circuit/signature"
         refused(session, task, HEAD, SIGNATURE_OK)
         if round_ == 1:
             complete(session, task, MAYOR, SIGNATURE_RETURNED)    # back to the clerk
@@ -175,9 +180,20 @@ def test_full_circuit_with_returns_from_endorsement_and_signature(session, insta
 
     task = the_open_task(session, instance, "Expediere")
     assert task.group_codes == ["registratura"]
-    assert task.form_name == "dispatch"
+    assert task.form_name == "circuit/dispatch"
     refused(session, task, CLERK, DISPATCH)
     complete(session, task, REGISTRY_OFFICE, DISPATCH)
+    session.refresh(entry)
+    assert (entry.dispatched_on, entry.dispatch_channel) == (date(2026, 3, 16), "email")
+    assert entry.outcome == "favorabil"      # the answer's outcome, in the register
+
+    # The clerk who handled it files it in the department's nomenclator.
+    task = the_open_task(session, instance, "Arhivare")
+    assert task.assignee == "ion"
+    refused(session, task, OTHER_CLERK, ARCHIVING)
+    complete(session, task, CLERK, ARCHIVING)
+    session.refresh(entry)
+    assert (entry.file_code, entry.archived_on) == ("RP-1", REGISTERED_ON)
 
     session.refresh(instance)
     assert instance.status == "completed"
@@ -192,7 +208,7 @@ def test_full_circuit_with_returns_from_endorsement_and_signature(session, insta
         ("Redactare răspuns", "ion"), ("Avizare", "sef.rp"),
         ("Redactare răspuns", "ion"), ("Avizare", "sef.rp"), ("Semnare", "primar"),
         ("Redactare răspuns", "ion"), ("Avizare", "sef.rp"), ("Semnare", "primar"),
-        ("Expediere", "reg"),
+        ("Expediere", "reg"), ("Arhivare", "ion"),
     ]
     assert {r.status for r in rows} == {"completed"}
     assert {r.due_on for r in rows} == {DUE_ON}
@@ -204,6 +220,9 @@ def test_full_circuit_with_returns_from_endorsement_and_signature(session, insta
     assert data["answer"] == ANSWERS[-1]["answer"]
     assert data["signature"] == "semnat"
     assert data["dispatch_channel"] == "email"
+    assert data["signer"] == {"signed_by": "primar", "signed_as": "primar",
+                              "signed_on": "2026-03-02"}
+    assert entry.assigned_to == "ion"
 
 
 def test_a_petition_for_another_department_goes_to_that_department(session):
@@ -215,7 +234,8 @@ def test_a_petition_for_another_department_goes_to_that_department(session):
     task = the_open_task(session, started, "Repartizare")
     assert task.group_codes == ["sef-urbanism"]
     refused(session, task, HEAD, ASSIGNMENT)
-    complete(session, task, OTHER_HEAD, {"assigned_clerk": "elena"})
+    complete(session, task, OTHER_HEAD, {"assignment_decision": "repartizat",
+                                         "assigned_clerk": "elena"})
     task = the_open_task(session, started, "Redactare răspuns")
     assert task.group_codes == ["dept-urbanism"]
     assert task.assignee == "elena"
@@ -242,8 +262,12 @@ def _on_border(point, box) -> bool:
     return inside and touching
 
 
-def test_diagram_has_a_shape_or_edge_for_every_element():
-    tree = etree.parse(str(PROCEDURE / "petition.bpmn"))
+DIAGRAMS = [PROCEDURE / "petition.bpmn", *sorted((PROCEDURE.parent / "circuit").glob("*.bpmn"))]
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
+def test_diagram_has_a_shape_or_edge_for_every_element(path):
+    tree = etree.parse(str(path))
     process = tree.find("bpmn:process", NS)
     shapes = {s.get("bpmnElement"): _bounds(s) for s in tree.iterfind(".//bpmndi:BPMNShape", NS)}
     edges = {e.get("bpmnElement"): [(float(w.get("x")), float(w.get("y")))
@@ -251,27 +275,17 @@ def test_diagram_has_a_shape_or_edge_for_every_element():
              for e in tree.iterfind(".//bpmndi:BPMNEdge", NS)}
     flows = process.findall("bpmn:sequenceFlow", NS)
     nodes = [el for el in process if el.get("id") and el not in flows
-             and etree.QName(el).localname != "laneSet"]
+             and etree.QName(el).localname not in ("laneSet", "documentation")]
 
     for node in nodes:
         assert node.get("name"), f"{node.get('id')} has no name"
         assert node.get("id") in shapes, f"{node.get('id')} has no shape"
-    lanes = {lane.get("name"): lane for lane in process.iterfind(".//bpmn:lane", NS)}
-    assert set(lanes) == {"Registratura", "Șef departament", "Funcționar", "Primar"}
-    for lane in lanes.values():
-        lx, ly, lw, lh = shapes[lane.get("id")]
-        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
-            x, y, w, h = shapes[ref.text]
-            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, ref.text
-    assert sum(len(lane.findall("bpmn:flowNodeRef", NS)) for lane in lanes.values()) == len(nodes)
 
     for flow in flows:
         points = edges[flow.get("id")]
         assert len(points) >= 2
         assert _on_border(points[0], shapes[flow.get("sourceRef")]), flow.get("id")
         assert _on_border(points[-1], shapes[flow.get("targetRef")]), flow.get("id")
-        for (x1, y1), (x2, y2) in zip(points, points[1:]):
-            assert x1 == x2 or y1 == y2, f"{flow.get('id')} has a slanted segment"
 
     gateways = process.findall("bpmn:exclusiveGateway", NS)
     for gateway in gateways:
@@ -282,11 +296,17 @@ def test_diagram_has_a_shape_or_edge_for_every_element():
 
 def test_forms_accept_what_the_circuit_submits():
     forms = pytest.importorskip("forms.definition")
+    circuit = PROCEDURE.parent / "circuit" / "forms"
     submitted = {"registration": REGISTRATION, "assignment": ASSIGNMENT, "answer": ANSWERS[0],
                  "endorsement": ENDORSEMENT_RETURNED, "signature": SIGNATURE_RETURNED,
                  "dispatch": DISPATCH}
     for name, data in submitted.items():
-        definition = json.loads((PROCEDURE / "forms" / f"{name}.json").read_text("utf-8"))
+        folder = PROCEDURE / "forms" if name in ("registration", "answer") else circuit
+        definition = json.loads((folder / f"{name}.json").read_text("utf-8"))
+        for field, hints in definition["ui"].items():
+            if isinstance(hints, dict) and hints.get("options_from") == "departments":
+                hints.pop("options_from")
+                definition["schema"]["properties"][field]["enum"] = ["relatii-publice", "urbanism"]
         if name == "assignment":
             # The web app offers the department's clerks as the choices.
             source = definition["ui"]["assigned_clerk"].pop("options_from")

@@ -31,9 +31,10 @@ def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
     assert response.status_code == 302
     instance_page = client.get(response.headers["Location"]).text
     assert f"Document înregistrat cu nr. 1/{today_label()}" in instance_page
-    assert 'data-current="assign_clerk"' in instance_page
+    # The diagram marks the circuit step that waits (and the task inside it).
+    assert 'data-current="assign,assignment"' in instance_page
     completed = re.search(r'data-completed="([^"]*)"', instance_page).group(1).split(",")
-    assert "register_petition" in completed and "assign_clerk" not in completed
+    assert "registration" in completed and "assignment" not in completed
 
     login(client, "sef.relatii")
     task_id = open_task_id(client, "Repartizare")
@@ -44,7 +45,8 @@ def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
     # The head picks among the department's clerks, by name.
     assert '<option value="functionar.relatii"' in page and "Ioana Dumitru" in page
     assert "Mihai Georgescu" in page and "Radu Constantin" not in page
-    complete(client, task_id, {"assigned_clerk": "functionar.relatii",
+    complete(client, task_id, {"assignment_decision": "repartizat",
+                               "assigned_clerk": "functionar.relatii",
                                "instructions": "Verificați cu serviciul tehnic."})
 
     login(client, "functionar2.relatii")      # same department, not the chosen clerk
@@ -83,6 +85,11 @@ def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
     complete(client, task_id, {"dispatch_channel": "email",
                                "dispatch_date": date.today().isoformat()})
 
+    login(client, "functionar.relatii")       # files it in the department's nomenclator
+    task_id = open_task_id(client, "Arhivare", view="mine")
+    assert "RP-1 — Petiții, sesizări și reclamații (5)" in client.get(f"/sarcini/{task_id}").text
+    complete(client, task_id, {"file_code": "RP-1"})
+
     from webapp.database import db
     with demo_app.app_context():
         instance = db.session.execute(select(ProcessInstance)).scalar_one()
@@ -93,10 +100,11 @@ def test_a_petition_walks_through_every_role_to_dispatch(demo_app):
         entry = db.session.get(RegisterEntry, instance.document_id)
         # The register line is closed: when the answer left and how it was solved.
         assert entry.dispatched_on == date.today() and entry.outcome == "favorabil"
+        assert entry.file_code == "RP-1" and entry.assigned_to == "functionar.relatii"
     page = client.get(f"/dosare/{instance.id}").text
     assert "Soluționat" in page
     assert steps == ["Repartizare", "Redactare răspuns", "Avizare", "Redactare răspuns",
-                     "Avizare", "Semnare", "Expediere"]
+                     "Avizare", "Semnare", "Expediere", "Arhivare"]
 
 
 def test_registration_errors_name_the_field_and_keep_what_was_typed(demo_app):
@@ -180,7 +188,7 @@ def _walk_to_dispatch(app):
         instance_id = db.session.execute(select(ProcessInstance.id)).scalar_one()
         steps = [
             ("Repartizare", runtime.Actor("sef.relatii", frozenset({"sef-relatii-publice"})),
-             {"assigned_clerk": "functionar.relatii"}),
+             {"assignment_decision": "repartizat", "assigned_clerk": "functionar.relatii"}),
             ("Redactare răspuns",
              runtime.Actor("functionar.relatii", frozenset({"dept-relatii-publice"})),
              {"answer": "Răspuns complet.", "outcome": "favorabil"}),

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
 from engine import audit, runtime
-from engine.deployment import definition_files
+from engine.deployment import diagram_of
 from engine.models import HumanTask, HumanTaskGroup, ProcessInstance
 from webapp.auth.session import login_required
 from webapp.database import db
@@ -52,8 +52,7 @@ def show(instance_id):
 @login_required
 def diagram(instance_id):
     instance = readable_instance(instance_id)
-    files = definition_files(instance.definition)
-    bpmn = next((text for path, text in sorted(files.items()) if path.endswith(".bpmn")), None)
+    bpmn = diagram_of(instance.definition)
     if bpmn is None:
         abort(404)
     return Response(bpmn, mimetype="application/xml")

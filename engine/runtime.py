@@ -25,6 +25,7 @@ from .deployment import definition_specs, latest_definition
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
 from .models import EngineTask, HumanTask, ProcessDefinition, ProcessInstance
 from .operations import ENGINE_OPERATIONS
+from . import timers
 from .timers import local_today
 from .script_engine import DosarScriptEngine, ServiceContext
 from .sla import SlaProfile
@@ -186,6 +187,28 @@ def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict
     return instance
 
 
+def wake(session: Session, instance_id: int, change, action: str, summary: str,
+         today: date | None = None, actor: Actor | None = None) -> int:
+    """Move an instance on from outside a user task — a timer fell due, a message
+    arrived. `change(workflow)` acts on the loaded workflow and returns how many
+    events it delivered; the engine then runs and the step is saved like any other."""
+    instance = lock_instance(session, instance_id)
+    if instance.status != "running":
+        return 0
+    definition = instance.definition
+    spec, subprocess_specs = definition_specs(definition)
+    script_engine = _script_engine(session, instance, actor, today or local_today())
+    loaded = store.load(session, instance, spec, subprocess_specs, script_engine)
+    try:
+        delivered = change(loaded.workflow)
+    except SpiffWorkflowException as err:
+        raise EngineError(f"Procedura s-a oprit: {err}") from err
+    loaded.workflow = run_engine(loaded.workflow, script_engine)
+    _finish_step(session, loaded, definition, actor, action, summary=summary, before=None,
+                 after=None, today=script_engine.context.today)
+    return delivered
+
+
 def _finish_step(session, loaded: store.LoadedInstance, definition, actor, action, *,
                  summary, before, after, object_ref=None, completed_task_id=None,
                  today=None):
@@ -195,6 +218,9 @@ def _finish_step(session, loaded: store.LoadedInstance, definition, actor, actio
     store.save(session, loaded)
     if is_finished(loaded.workflow):
         instance.status, instance.completed_at = "completed", utcnow()
+        timers.cancel_pending(session, instance.id, (timers.DIAGRAM_TIMER,))
+    else:
+        timers.schedule_diagram_timers(session, instance.id, loaded.workflow)
     metadata = json.loads(definition.metadata_json)
     created = projection.sync(session, instance, definition, loaded.workflow, metadata,
                               completed_task_id=completed_task_id, today=today)

@@ -18,6 +18,7 @@ from .models_sla import Timer
 LOCAL_TZ = ZoneInfo("Europe/Bucharest")
 MORNING = time(8, 0)      # reminders and escalations reach people at the start of the day
 SLA_KINDS = ("reminder", "escalation", "tacit_approval")
+DIAGRAM_TIMER = "bpmn_timer"     # a timer event drawn in the diagram
 
 
 def local_today() -> date:
@@ -78,3 +79,25 @@ def sla_timers_for(due_on: date, reminders_days_before, escalate: bool,
     if tacit_approval:
         timers.append(("tacit_approval", local_moment(after, time(0, 0)), {}))
     return timers
+
+
+def schedule_diagram_timers(session: Session, instance_id: int, workflow) -> None:
+    """Each waiting timer event of the diagram becomes a due row, so it fires even
+    if the application was stopped when it fell due."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+    wanted = set()
+    for event in workflow.waiting_events():
+        if event.event_type != "TimerEventDefinition" or event.value is None:
+            continue
+        value = event.value["next"] if isinstance(event.value, dict) else event.value
+        try:
+            moment = TimerEventDefinition.get_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        wanted.add(moment.astimezone(timezone.utc).replace(tzinfo=None))
+    existing = {t.due_at: t for t in pending(session, instance_id) if t.kind == DIAGRAM_TIMER}
+    for due_at, timer in existing.items():
+        if due_at not in wanted:
+            timer.cancelled = True
+    for due_at in wanted - set(existing):
+        schedule(session, instance_id, DIAGRAM_TIMER, due_at)

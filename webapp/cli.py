@@ -115,10 +115,32 @@ def serve_command(host, port, threads):
 
 def _serve(host, port, threads):
     from waitress import serve
+
+    from webapp import scheduler
+    app = current_app._get_current_object()
+    scheduler.start(app)      # deadlines keep firing while the app serves
     click.echo(f"\nDosar rulează la http://{host}:{port}/  (Ctrl+C pentru oprire)", err=False)
     sys.stdout.flush()
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-          ident="dosar", _quiet=True)
+    serve(app, host=host, port=port, threads=threads, ident="dosar", _quiet=True)
+
+
+@main.command("timers")
+@click.option("--watch", is_flag=True, help="Keep running: fire timers as they fall due.")
+@with_appcontext
+def timers_command(watch):
+    """Fire the timers that are due now (deadline reminders, escalations, tacit
+    approvals, diagram timers); with --watch, run as a scheduler process."""
+    import time
+
+    from webapp import scheduler
+    app = current_app._get_current_object()
+    if watch:
+        scheduler.start(app)
+        click.echo("Planificatorul rulează (Ctrl+C pentru oprire).")
+        while True:
+            time.sleep(3600)
+    for item in scheduler.tick(app):
+        click.echo(f"{item.kind} #{item.timer_id} (dosarul {item.instance_id}): {item.outcome}")
 
 
 @main.command("bench", context_settings={"ignore_unknown_options": True})

@@ -38,4 +38,11 @@ def from_environment() -> dict:
         "LOGIN_MAX_FAILURES": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES_PER_IP", 20)),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("DOSAR_LOGIN_LOCK_MINUTES", 15)),
+        # The address citizens reach the app at: printed (and QR-coded) on receipts.
+        "PUBLIC_URL": os.environ.get("DOSAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        # The name printed at the top of receipts, labels and the register book.
+        "TOWN_HALL": os.environ.get("DOSAR_TOWN_HALL", "Primăria demonstrativă"),
+        # How often the scheduler fires due timers (deadline reminders, escalations,
+        # tacit approvals, diagram timers); 0 turns it off in this process.
+        "TIMER_INTERVAL_SECONDS": float(os.environ.get("DOSAR_TIMER_INTERVAL_SECONDS", 30)),
     }

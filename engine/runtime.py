@@ -20,6 +20,7 @@ from connectors.catalogue import operations
 from connectors.db import utcnow
 
 from . import audit, projection, store
+from . import deadlines
 from .deadlines import profile_of
 from .deployment import definition_specs, latest_definition
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
@@ -219,6 +220,8 @@ def _finish_step(session, loaded: store.LoadedInstance, definition, actor, actio
     if is_finished(loaded.workflow):
         instance.status, instance.completed_at = "completed", utcnow()
         timers.cancel_pending(session, instance.id, (timers.DIAGRAM_TIMER,))
+        deadlines.stop(session, instance, today or local_today(),
+                       actor.username if actor else None)   # the case is closed
     else:
         timers.schedule_diagram_timers(session, instance.id, loaded.workflow)
     metadata = json.loads(definition.metadata_json)

@@ -6,6 +6,8 @@ from flask import Flask, g, render_template, request
 from flask_babel import Babel, gettext as _, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from engine.timers import local_today
+
 from . import config
 from .database import db, engine_options, may_write, normalise_url
 
@@ -23,6 +25,21 @@ ACTION_LABELS = {
     "task.unclaimed": lazy_gettext("a eliberat sarcina"),
     "task.completed": lazy_gettext("a finalizat"),
     "procedure.deployed": lazy_gettext("a publicat procedura"),
+    "task.delegated": lazy_gettext("sarcina a trecut la înlocuitor (absență)"),
+    "task.reassigned": lazy_gettext("a redistribuit sarcina"),
+    "deadline.extended": lazy_gettext("a prelungit termenul"),
+    "deadline.paused": lazy_gettext("termenul a fost suspendat (se așteaptă completări)"),
+    "deadline.resumed": lazy_gettext("termenul curge din nou"),
+    "deadline.variant": lazy_gettext("s-a aplicat alt termen legal"),
+    "deadline.stopped": lazy_gettext("termenul s-a oprit (răspuns expediat)"),
+    "deadline.reminder": lazy_gettext("memento: termenul se apropie"),
+    "deadline.escalated": lazy_gettext("termen depășit: șeful a fost anunțat"),
+    "deadline.tacit_approval": lazy_gettext("termen expirat: aprobare tacită"),
+    "message.delivered": lazy_gettext("a primit un mesaj"),
+    "timer.fired": lazy_gettext("un eveniment temporizat s-a declanșat"),
+    "timer.failed": lazy_gettext("un eveniment temporizat a eșuat"),
+    "entry.cancelled": lazy_gettext("a anulat înregistrarea"),
+    "entry.linked": lazy_gettext("a conexat documentul"),
 }
 
 # Importing the models registers every table on the shared metadata.
@@ -58,9 +75,10 @@ def current_language() -> str:
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .inbox.views import bp as inbox_bp
+    from .indicators.views import bp as indicators_bp
     from .instances.views import bp as instances_bp
     from .registry.views import bp as registry_bp
-    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp):
+    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp):
         app.register_blueprint(bp)
 
 
@@ -104,7 +122,7 @@ def _register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def template_globals():
-        return {"today": date.today(), "lang": current_language()}
+        return {"today": local_today(), "lang": current_language()}
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):

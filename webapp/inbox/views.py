@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
-from engine import audit, runtime
+from engine import audit, notifications, runtime, substitution
 from engine.errors import EngineError, NotPermitted, TaskNotAvailable
 from engine.models import HumanTask
+from webapp.auth.models import User, UserGroup
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
 from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
@@ -22,7 +23,8 @@ bp = Blueprint("inbox", __name__, template_folder="templates")
 def can_view(task: HumanTask) -> bool:
     actor = current_actor()     # includes the groups of colleagues one stands in for
     return (actor.username in (task.assignee, task.completed_by)
-            or bool(actor.groups & set(task.group_codes)))
+            or bool(actor.groups & set(task.group_codes))
+            or _heads(task))    # a head oversees the department's tasks
 
 
 @bp.route("/")
@@ -40,9 +42,21 @@ def index():
     counts = {"mine": queries.page(db.session, queries.my_tasks(g.user.username), sort, 1, 1)[1],
               "group": queries.page(db.session, queries.group_tasks(groups), sort, 1, 1)[1]}
     entries = _entries({t.document_id for t in tasks})
+    news = notifications.unread(db.session, g.user.username, groups)
     return render_template("inbox/index.html", tasks=tasks, total=total, view=view, sort=sort,
                            page=number, pages=max((total + size - 1) // size, 1),
-                           counts=counts, entries=entries)
+                           counts=counts, entries=entries, news=news)
+
+
+@bp.route("/notificari/citite", methods=["POST"])
+@login_required
+def mark_read():
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    actor = current_actor()
+    if ids:
+        notifications.mark_read(db.session, actor.username, actor.groups, ids)
+        db.session.commit()
+    return redirect(url_for("inbox.index"))
 
 
 def _entries(ids) -> dict:
@@ -83,8 +97,48 @@ def _render_task(task, form_data=None, errors=None, status=200):
         form=form, data=form_data if form_data is not None else data, errors=errors or {},
         earlier=earlier, instance_data=data, start_form=start_form,
         file_url=file_link(instance.id),
-        mine=task.assignee == g.user.username)
+        mine=task.assignee == g.user.username,
+        colleagues=_colleagues(task) if task.status == "open" and _heads(task) else [])
     return html, status
+
+
+def _heads(task: HumanTask) -> bool:
+    """Whether the user is head of the department the task belongs to (or admin)."""
+    groups = current_actor().groups
+    return "admin" in groups or bool(task.department and f"sef-{task.department}" in groups)
+
+
+def _colleagues(task: HumanTask) -> list[User]:
+    return db.session.execute(select(User).join(UserGroup).where(
+        UserGroup.group_code.in_([f"dept-{task.department}", f"sef-{task.department}"]),
+        User.active.is_(True)).order_by(User.full_name).distinct()).scalars().all()
+
+
+@bp.route("/sarcini/<int:task_id>/redistribuie", methods=["POST"])
+@login_required
+def reassign(task_id):
+    """The head of department gives a task to another person, with a reason."""
+    task = db.get_or_404(HumanTask, task_id)
+    if not _heads(task):
+        abort(403)
+    to_user = request.form.get("to_user", "")
+    if to_user not in {u.username for u in _colleagues(task)}:
+        flash(_("Alegeți o persoană din compartiment."), "error")
+        return redirect(url_for("inbox.show", task_id=task_id))
+    try:
+        runtime.lock_instance(db.session, task.instance_id)
+        substitution.reassign(db.session, task, current_actor(), to_user,
+                              request.form.get("reason", ""))
+        db.session.commit()
+    except NotPermitted:
+        db.session.rollback()
+        abort(403)
+    except EngineError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        flash(_("Sarcina a fost redistribuită lui %(user)s.", user=to_user), "success")
+    return redirect(url_for("inbox.show", task_id=task_id))
 
 
 def _change_assignment(task_id: int, change, done_message: str, then: str):

@@ -1,11 +1,15 @@
-from flask import Blueprint, Response, abort, g, render_template, send_file, url_for
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
-from engine import audit, runtime
+from engine import audit, deadlines, runtime
+from engine.errors import EngineError, NotPermitted
+from engine.timers import local_today
 from engine.deployment import diagram_of
 from engine.models import HumanTask, HumanTaskGroup, ProcessInstance
-from webapp.auth.session import login_required
+from webapp.auth.session import current_actor, login_required
 from webapp.database import db
 from webapp.forms_support import storage
 
@@ -45,7 +49,51 @@ def show(instance_id):
     current = runtime.current_elements(db.session, instance) if instance.status == "running" else []
     completed = runtime.completed_elements(db.session, instance)
     return render_template("instances/show.html", instance=instance, tasks=tasks, entry=entry,
-                           history=history, current=current, completed=completed)
+                           history=history, current=current, completed=completed,
+                           **_term(instance, entry))
+
+
+def _term(instance: ProcessInstance, entry) -> dict:
+    """The legal clock as the page shows it, and whether this user may extend it."""
+    clock = deadlines.clock_of(db.session, instance.id)
+    profile = deadlines.profile_of(instance.definition)
+    department = (entry.department if entry else "") or instance.definition.department or ""
+    extendable = bool(clock and profile and clock.status == "running"
+                      and profile.extension is not None
+                      and clock.extensions_used < profile.extension.times
+                      and deadlines.may_extend(profile, current_actor().groups, department))
+    return {"clock": clock, "profile": profile, "extendable": extendable,
+            "term_label": profile.variant(clock.variant if clock else "").label_for(g.lang)
+            if profile else ""}
+
+
+@bp.route("/<int:instance_id>/prelungire", methods=["POST"])
+@login_required
+def extend_term(instance_id):
+    """The head (or whoever the SLA profile names) extends the legal term, with a reason."""
+    instance = readable_instance(instance_id)
+    days = request.form.get("days", type=int)
+    reason = request.form.get("reason", "").strip()
+    if days is None or days < 1:
+        flash(_("Numărul de zile al prelungirii trebuie să fie un întreg pozitiv."), "error")
+        return redirect(url_for("instances.show", instance_id=instance.id))
+    entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
+    department = (entry.department if entry else "") or instance.definition.department or ""
+    try:
+        runtime.lock_instance(db.session, instance.id)
+        clock = deadlines.extend(db.session, instance, current_actor(), days, reason,
+                                 department, local_today())
+        db.session.commit()
+    except NotPermitted:
+        db.session.rollback()
+        abort(403)
+    except EngineError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        flash(_("Termenul a fost prelungit până la %(day)s.",
+                day=clock.due_on.strftime("%d.%m.%Y")), "success")
+    return redirect(url_for("instances.show", instance_id=instance.id))
 
 
 @bp.route("/<int:instance_id>/diagrama.bpmn")

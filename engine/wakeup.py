@@ -107,6 +107,8 @@ def _open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
 
 def _remind(session, instance, label, due_on, today) -> str:
     left = (due_on - today).days
+    if left < 0:      # fired late (after downtime): the escalation says it better
+        return "fără efect: termenul a trecut deja"
     message = (f"Termenul documentului {label} ({instance.title or instance.definition.title}) "
                f"expiră la {due_on:%d.%m.%Y}: mai sunt {left} zile.")
     told = []

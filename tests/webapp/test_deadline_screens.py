@@ -58,6 +58,7 @@ def test_an_escalation_reaches_the_head_in_the_inbox_and_can_be_marked_read(demo
         fired = fire_due_timers(db.session, datetime.combine(instance.due_on, datetime.min.time())
                                 + timedelta(days=2))
         assert [f.kind for f in fired] == ["reminder", "reminder", "escalation"]
+        assert fired[0].outcome.startswith("fără efect")      # too late to remind
     login(client, "sef.relatii")
     inbox = client.get("/").text
     assert "Notificări" in inbox and "a expirat la" in inbox

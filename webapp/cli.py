@@ -84,6 +84,54 @@ def add_user_command(username, full_name, department, groups, password):
     click.echo(f"Cont creat: {username} ({', '.join(sorted(set(groups))) or 'fără grupuri'})")
 
 
+@main.group("registers")
+def registers_group():
+    """The town hall's registers (numbering series)."""
+
+
+@registers_group.command("list")
+@with_appcontext
+def registers_list():
+    from sqlalchemy import select
+
+    from connectors.registry.models import Register
+    from webapp.database import db
+    for r in db.session.execute(select(Register).order_by(Register.code)).scalars():
+        state = "" if r.active else "  (inactiv)"
+        click.echo(f"{r.code:<16} {r.kind:<11} {r.prefix or '-':<8} {r.department or '-':<18} "
+                   f"{r.name}{state}")
+
+
+@registers_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Shown on screens and on the register book.")
+@click.option("--kind", type=click.Choice(["in_out", "internal", "department"]),
+              default="in_out", show_default=True)
+@click.option("--prefix", default="", help="Printed before the number, e.g. URB- → URB-12/2026.")
+@click.option("--department", help="For a department's own series: its code.")
+@with_appcontext
+def registers_add(code, name, kind, prefix, department):
+    """Add a register. Numbering starts at 1 and restarts each 1 January."""
+    from sqlalchemy import select
+
+    from connectors.registry.models import Register
+    from engine import audit
+    from webapp.auth.models import Department
+    from webapp.database import db
+    if db.session.execute(select(Register).where(Register.code == code)).first():
+        raise click.ClickException(f"Registrul «{code}» există deja.")
+    if kind == "department" and not department:
+        raise click.ClickException("Seria unui compartiment cere --department.")
+    if department and db.session.get(Department, department) is None:
+        raise click.ClickException(f"Compartimentul «{department}» nu există.")
+    db.session.add(Register(code=code, name=name, kind=kind, prefix=prefix,
+                            department=department))
+    audit.record(db.session, "cli", "register.created", object_ref=f"register:{code}",
+                 after={"code": code, "kind": kind, "prefix": prefix, "department": department})
+    db.session.commit()
+    click.echo(f"Registrul «{code}» a fost adăugat.")
+
+
 @main.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)

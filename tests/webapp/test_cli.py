@@ -72,3 +72,18 @@ def test_add_user_creates_an_account_that_can_log_in(cli, tmp_path):
         "username": "ana", "password": "o-parola-lunga",
         "csrf_token": csrf(client.get("/autentificare").text)})
     assert response.status_code == 302
+
+
+def test_registers_are_configured_from_the_command_line(cli):
+    cli("init")
+    result = cli("registers", "add", "URB", "--name", "Registrul Urbanism", "--kind",
+                 "department", "--prefix", "URB-", "--department", "urbanism")
+    assert result.exit_code != 0 and "Compartimentul «urbanism» nu există" in result.output
+    result = cli("registers", "add", "general", "--name", "Registrul general")
+    assert result.exit_code == 0, result.output
+    listing = cli("registers", "list").output
+    assert "general" in listing and "in_out" in listing and "Registrul general" in listing
+    again = cli("registers", "add", "general", "--name", "x")
+    assert again.exit_code != 0 and "există deja" in again.output
+    bad = cli("registers", "add", "X", "--name", "x", "--kind", "department")
+    assert bad.exit_code != 0 and "--department" in bad.output

@@ -351,7 +351,7 @@ def register_book_pdf(register: Register, entries: Iterable[RegisterEntry], *, s
         c.drawString(10 * mm, doc.pagesize[1] - 10 * mm, f"{town_hall} · {register.name}")
         c.setFont(FONT, 8)
         c.drawString(10 * mm, doc.pagesize[1] - 14.5 * mm,
-                     f"Perioada {period} · {len(rows)} înregistrări")
+                     f"Perioada {period} · înregistrări: {len(rows)}")
         c.restoreState()
 
     data = [[_p(caption, head) for caption, _ in BOOK_COLUMNS]]

@@ -10,6 +10,7 @@ SERVE=1
 
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)        # browser tests
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)  # ș ț in PDFs
 command -v node >/dev/null || need_apt+=(nodejs)              # front-end assets
 command -v npm >/dev/null || need_apt+=(npm)
 command -v mariadb >/dev/null || need_apt+=(mariadb-client)   # CI's MariaDB check

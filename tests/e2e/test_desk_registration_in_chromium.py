@@ -1,0 +1,124 @@
+"""A Registratura clerk registers documents at the desk with the keyboard only
+(type, Tab, Enter, arrows), in headless Chromium against `dosar serve`."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from benchmarks._support import served_app
+    data_dir = str(tmp_path_factory.mktemp("dosar-desk"))
+    env = {**os.environ, "DOSAR_DATA_DIR": data_dir, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", "from webapp.cli import main; main()", "demo",
+                    "--no-serve"], env=env, cwd=ROOT, check=True, capture_output=True)
+    with served_app({"DOSAR_DATA_DIR": data_dir}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def tab_to(page, field_id, most=6):
+    """Tab forward to a field; it must come within a few presses (the form's order)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if focused(page) == field_id:
+            return
+    raise AssertionError(f"Tab did not reach #{field_id}; focus is on #{focused(page)}")
+
+
+def test_registering_at_the_desk_with_the_keyboard_only(served, browser):
+    page = browser.new_page()
+    # Script errors and Content-Security-Policy refusals (the browser's own favicon
+    # request is not ours).
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and not m.location.get("url", "").endswith("/favicon.ico") else None)
+    page.goto(served + "/autentificare")
+    page.keyboard.type("registratura")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo1234")
+    page.keyboard.press("Enter")
+    page.wait_for_url(served + "/")
+    page.goto(served + "/registratura/nou")
+
+    # The cursor starts in the first field; the procedure chooser is just above it, and
+    # choosing there reloads the page with that procedure's form.
+    first_field = focused(page)
+    assert first_field.startswith("field-")
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "procedura"
+    if page.locator("#procedura").input_value() != "petition":
+        with page.expect_navigation():
+            page.keyboard.type("Petiție")
+    assert page.url.endswith("/registratura/nou?procedura=petition")
+    assert focused(page) == "field-sender_name"
+    page.keyboard.type("Gheorghe Ionescu")
+    tab_to(page, "field-sender_address")
+    page.keyboard.type("Str. Lungă nr. 3")
+    tab_to(page, "field-sender_email")
+    page.keyboard.type("g.ionescu@example.ro")
+    tab_to(page, "field-summary", most=8)
+    page.keyboard.type("Solicită repararea iluminatului public pe strada Lungă.")
+    tab_to(page, "field-department", most=4)
+    page.keyboard.type("Rel")                       # a list is chosen by typing
+    assert page.locator("#field-department").input_value() == "relatii-publice"
+    page.keyboard.press("Enter")                    # Enter in a list registers
+    page.wait_for_url(re.compile(r".*/registratura/\d+/inregistrat$"))
+    first = page.locator(".registered-number").inner_text()
+    assert re.fullmatch(r"Nr\. 1/\d\d\.\d\d\.\d{4}", first)
+    # "Register another" has the focus: Enter opens a fresh form.
+    assert page.evaluate("document.activeElement.textContent") == "Înregistrează alt document"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/registratura/nou\?procedura=\w+$"))
+
+    assert focused(page) == "field-sender_name"
+    page.keyboard.type("ionesc")
+    suggestion = page.locator("#sender-suggestions [role=option]")
+    suggestion.first.wait_for(state="visible")
+    assert suggestion.count() == 1 and "Str. Lungă nr. 3" in suggestion.first.inner_text()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")                    # picks the sender, does not register
+    assert page.locator("#field-sender_name").input_value() == "Gheorghe Ionescu"
+    assert page.locator("#field-sender_address").input_value() == "Str. Lungă nr. 3"
+    assert page.locator("#field-sender_email").input_value() == "g.ionescu@example.ro"
+    assert page.url.endswith("/registratura/nou?procedura=petition")
+    tab_to(page, "field-summary", most=12)
+    page.keyboard.type("Revine cu privire la iluminatul public pe strada Lungă.")
+    tab_to(page, "field-department", most=4)
+    page.keyboard.type("Rel")
+    page.keyboard.press("Shift+Tab")                # back to a text area:
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "field-summary"
+    page.keyboard.press("Control+Enter")            # Ctrl+Enter registers from it
+    page.wait_for_url(re.compile(r".*/registratura/\d+/inregistrat$"))
+    assert page.locator(".registered-number").inner_text().startswith("Nr. 2/")
+    assert not errors, errors
+
+    # The register shows both, the second with the address the suggestion filled in.
+    page.goto(served + "/registratura/?sender=Gheorghe")
+    assert page.locator("table.register tbody tr").count() == 2
+    page.click("table.register a:text-matches('^2/')")
+    assert "Str. Lungă nr. 3" in page.locator("dl.entry-fields").inner_text()

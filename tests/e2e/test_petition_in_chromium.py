@@ -60,6 +60,9 @@ def test_a_petition_from_registration_to_dispatch(served, browser, tmp_path):
     page = browser.new_page()
     login(page, served, "registratura")
     page.click("text=Înregistrează document")
+    if page.locator("#procedura").input_value() != "petition":
+        page.select_option("#procedura", "petition")     # reloads with the petition's form
+        page.wait_for_url("**/registratura/nou?procedura=petition")
     page.fill("#field-sender_name", "Gheorghe Ionescu")
     page.fill("#field-summary", "Solicită repararea iluminatului public pe strada Lungă.")
     page.select_option("#field-department", "relatii-publice")
@@ -73,6 +76,7 @@ def test_a_petition_from_registration_to_dispatch(served, browser, tmp_path):
 
     login(page, served, "sef.relatii")
     work(page, "Repartizare")
+    page.check("label:text('Repartizez unui funcționar al compartimentului')")
     page.select_option("#field-assigned_clerk", "functionar.relatii")
     page.click("button:text('Finalizează')")
     assert "a fost finalizată" in page.locator(".flash-success").inner_text()
@@ -107,6 +111,15 @@ def test_a_petition_from_registration_to_dispatch(served, browser, tmp_path):
     page.check("label:text('E-mail')")
     page.fill("#field-dispatch_date", date.today().isoformat())
     page.click("button:text('Finalizează')")
+    logout(page)
+
+    login(page, served, "functionar.relatii")     # files it in the nomenclator
+    work(page, "Arhivare", view="mine", claim=False)
+    page.select_option("#field-file_code", "RP-1")
+    page.click("button:text('Finalizează')")
+    logout(page)
+
+    login(page, served, "registratura")
     page.click("text=Registru")
     page.click("table a:has-text('1/')")
     assert page.locator(".instance-status").inner_text() == "Soluționat"

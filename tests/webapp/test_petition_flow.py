@@ -258,7 +258,7 @@ def test_the_language_choice_is_remembered(demo_app):
     client = login(demo_app.test_client(), "registratura")
     response = client.get("/limba/en?next=/registratura/nou")
     assert response.status_code == 302 and response.headers["Location"] == "/registratura/nou"
-    page = client.get("/registratura/nou").text
+    page = client.get("/registratura/nou?procedura=petition").text
     assert "Petitioner" in page or "Sender" in page          # the form's English labels
     assert client.get("/limba/en?next=https://evil.example/").headers["Location"] == "/"
 

@@ -34,9 +34,18 @@ def local_moment(day: date, at: time = MORNING) -> datetime:
 
 def schedule(session: Session, instance_id: int, kind: str, due_at: datetime,
              payload: dict | None = None) -> Timer:
-    timer = Timer(instance_id=instance_id, kind=kind, due_at=due_at,
-                  payload_json=json.dumps(payload or {}, ensure_ascii=False))
-    session.add(timer)
+    """One row per (instance, kind, moment): a term recomputed onto a moment it had
+    before revives that cancelled row, and a moment that already fired stays fired."""
+    payload_json = json.dumps(payload or {}, ensure_ascii=False)
+    timer = session.execute(select(Timer).where(
+        Timer.instance_id == instance_id, Timer.kind == kind, Timer.due_at == due_at)
+    ).scalar_one_or_none()
+    if timer is None:
+        timer = Timer(instance_id=instance_id, kind=kind, due_at=due_at,
+                      payload_json=payload_json)
+        session.add(timer)
+    elif timer.fired_at is None:
+        timer.cancelled, timer.payload_json = False, payload_json
     return timer
 
 

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import holidays
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from connectors.registry.models import RegisterEntry
 from engine import runtime, timers
@@ -302,10 +301,6 @@ def test_only_pdf_documents_are_accepted_with_the_application():
     assert {tuple(f.accept) for f in files} == {("application/pdf",)}
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-    "engine: a recomputed term whose reminder or escalation falls at the same moment as "
-    "one cancelled before collides with uq_timer_instance_kind_due (timers.schedule "
-    "inserts a new row instead of reviving the cancelled one)"))
 @pytest.mark.parametrize("waited", [0, 4], ids=["same-day", "four-days"])
 def test_completions_received_when_a_reminder_moves_onto_a_cancelled_one(session, waited):
     # Wednesday 4 March: due Thursday 19 March, reminders on 14 and 18 March. Completions

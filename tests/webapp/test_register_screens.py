@@ -344,3 +344,14 @@ def test_bad_filter_values_give_a_message_not_an_error(demo_app):
     assert shown(client, "?from=2026-13-45&sort=x") == ["2/10.03.2026", "1/02.03.2026"]
     assert shown(client, "?sender=%25") == []
     assert client.get("/registratura/999999").status_code == 404
+
+
+def test_the_desk_offers_the_petition_first_then_the_clerks_last_choice(demo_app):
+    client = demo_app.test_client()
+    login(client, "registratura")
+    assert 'value="petition" selected' in client.get("/registratura/nou").text
+    post(client, "/registratura/nou", {
+        "procedura": "public-information", "sender_name": "Ana Pop",
+        "summary": "Solicit lista contractelor de achiziție din 2025."},
+        page_url="/registratura/nou?procedura=public-information")
+    assert 'value="public-information" selected' in client.get("/registratura/nou").text

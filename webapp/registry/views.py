@@ -2,7 +2,7 @@ import json
 from datetime import date
 
 from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from flask_babel import gettext as _, lazy_gettext
 from sqlalchemy import select
 
@@ -40,11 +40,21 @@ def _startable() -> list[ProcessDefinition]:
                   key=lambda d: d.title)
 
 
+def _default_procedure(procedures) -> str | None:
+    """What the desk offers first: the clerk's last choice, else the petition (the
+    most common document), else the first by title."""
+    names = [d.name for d in procedures]
+    for name in (session.get("desk_procedure"), "petition"):
+        if name in names:
+            return name
+    return names[0] if names else None
+
+
 @bp.route("/nou", methods=["GET", "POST"])
 @group_required("registratura")
 def new():
     procedures = _startable()
-    name = request.values.get("procedura") or (procedures[0].name if procedures else None)
+    name = request.values.get("procedura") or _default_procedure(procedures)
     definition = latest_definition(db.session, name) if name else None
     if definition is None or definition not in procedures:
         if name:
@@ -68,6 +78,7 @@ def new():
             flash(str(err), "error")
         else:
             forget_files(pending_key)
+            session["desk_procedure"] = definition.name     # the next one is often alike
             entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
             if entry is None:
                 flash(_("Procedura a pornit."), "success")

@@ -35,6 +35,7 @@ def test_deploy_publishes_once_and_refuses_bad_folders(cli, tmp_path):
     assert "neschimbată" in again.output
     broken = tmp_path / "broken"
     shutil.copytree(ROOT / "processes" / "petition", broken)
+    shutil.copytree(ROOT / "processes" / "circuit", tmp_path / "circuit")   # the steps it calls
     (broken / "petition.bpmn").write_text("<nu-este-bpmn")
     result = cli("deploy", str(broken))
     assert result.exit_code != 0

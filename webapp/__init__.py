@@ -77,8 +77,9 @@ def _register_blueprints(app: Flask) -> None:
     from .inbox.views import bp as inbox_bp
     from .indicators.views import bp as indicators_bp
     from .instances.views import bp as instances_bp
+    from .org.views import bp as org_bp
     from .registry.views import bp as registry_bp
-    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp):
+    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp, org_bp):
         app.register_blueprint(bp)
 
 

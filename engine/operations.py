@@ -52,8 +52,10 @@ def record_signer(context, data: dict) -> dict:
     """Who signed and as what (mayor, vice-mayor, or by delegation valid that day);
     refuses, rolling the step back, if the person may not sign on that date."""
     actor = context.actor_ref
-    capacity = substitution.signing_capacity(context.session, actor.username, actor.groups,
-                                             context.today)
+    # A substitute works on the mayor's tasks but does not sign as mayor: only one's
+    # own office or a written delegation gives the right to sign.
+    capacity = substitution.signing_capacity(context.session, actor.username,
+                                             actor.personal_groups, context.today)
     return {"signed_by": actor.username, "signed_as": capacity,
             "signed_on": context.today.isoformat()}
 

@@ -37,9 +37,16 @@ MAX_REROOTS = 1000  # each re-root allows ~500 more loop passes in one run
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a user name and the groups it belongs to."""
+    """Who acts: a user name and the groups it works for today. `own_groups` are the
+    person's own memberships when `groups` also holds those lent by an absent
+    colleague: capacities that cannot be lent (signing for the mayor) look at these."""
     username: str
     groups: frozenset = frozenset()
+    own_groups: frozenset | None = None
+
+    @property
+    def personal_groups(self) -> frozenset:
+        return self.groups if self.own_groups is None else self.own_groups
 
     def may_work_on(self, task: HumanTask) -> bool:
         if task.assignee:

@@ -152,3 +152,17 @@ def test_a_procedure_naming_a_missing_library_is_refused(tmp_path):
     shutil.copytree(PROCESSES / "petition", tmp_path / "petition")
     with pytest.raises(EngineError, match="biblioteca «circuit» nu există"):
         read_folder(tmp_path / "petition")
+
+
+def test_a_substitute_of_the_mayor_does_not_sign_as_mayor(session):
+    instance = start(session, department="relatii-publice")
+    _to_signing(session, instance)
+    # On the mayor's leave the vice-mayor's office stands in, lending the group «primar»;
+    # someone else given that group only as a substitute may not sign.
+    lent = Actor("sef.rp", frozenset({"sef-relatii-publice", "primar"}),
+                 own_groups=frozenset({"sef-relatii-publice"}))
+    with pytest.raises(NotPermitted, match="nu poate semna"):
+        runtime.complete_task(session, open_task(session, instance).id, lent,
+                              {"signature": "semnat"}, today=TODAY)
+    session.rollback()
+    assert open_task(session, instance).title == "Semnare"

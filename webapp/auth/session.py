@@ -27,7 +27,8 @@ def current_actor() -> Actor:
     they stand in for and the delegated signer's while a delegation is valid."""
     if getattr(g, "actor", None) is None:
         g.actor = Actor(g.user.username, effective_groups(
-            db.session, g.user.username, g.user.groups, local_today(), groups_of=_groups_of))
+            db.session, g.user.username, g.user.groups, local_today(), groups_of=_groups_of),
+            own_groups=g.user.groups)
     return g.actor
 
 

@@ -57,22 +57,27 @@ def test_registering_at_the_desk_with_the_keyboard_only(served, browser):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error"
             and not m.location.get("url", "").endswith("/favicon.ico") else None)
     page.goto(served + "/autentificare")
-    page.keyboard.type("registratura")
-    page.keyboard.press("Tab")
-    page.keyboard.type("demo1234")
-    page.keyboard.press("Enter")
+    page.fill("#username", "registratura")
+    page.fill("#password", "demo1234")
+    page.press("#password", "Enter")
     page.wait_for_url(served + "/")
     page.goto(served + "/registratura/nou")
 
     # The cursor starts in the first field; the procedure chooser is just above it, and
     # choosing there reloads the page with that procedure's form.
-    first_field = focused(page)
-    assert first_field.startswith("field-")
+    assert focused(page) == "field-sender_name"
     page.keyboard.press("Shift+Tab")
     assert focused(page) == "procedura"
-    if page.locator("#procedura").input_value() != "petition":
-        with page.expect_navigation():
-            page.keyboard.type("Petiție")
+    chooser = page.locator("#procedura")
+    assert chooser.input_value() == "petition"              # the desk's usual document
+    with page.expect_navigation():
+        page.keyboard.press("End")                          # another procedure...
+    other = chooser.input_value()
+    assert other != "petition" and page.url.endswith(f"/registratura/nou?procedura={other}")
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "procedura"
+    with page.expect_navigation():
+        page.keyboard.type("Petiție")                       # ...and back, by its name
     assert page.url.endswith("/registratura/nou?procedura=petition")
     assert focused(page) == "field-sender_name"
     page.keyboard.type("Gheorghe Ionescu")

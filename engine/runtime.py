@@ -195,6 +195,27 @@ def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict
     return instance
 
 
+def cancel_instance(session: Session, instance_id: int, actor: Actor | None, reason: str,
+                    today: date | None = None) -> ProcessInstance:
+    """Stop a case whose registration was cancelled: its open tasks leave the inboxes,
+    its timers and its legal clock stop. The task history stays as it was."""
+    instance = lock_instance(session, instance_id)
+    if instance.status != "running":
+        return instance
+    user = actor.username if actor else None
+    instance.status, instance.completed_at = "cancelled", utcnow()
+    open_tasks = session.execute(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars().all()
+    for task in open_tasks:
+        task.status = "cancelled"
+    timers.cancel_pending(session, instance.id, (*timers.SLA_KINDS, timers.DIAGRAM_TIMER))
+    deadlines.stop(session, instance, today or local_today(), user)
+    audit.record(session, user, "instance.cancelled", instance_id=instance.id,
+                 summary=reason[:1000], before={"status": "running"},
+                 after={"status": "cancelled", "tasks_cancelled": [t.id for t in open_tasks]})
+    return instance
+
+
 def wake(session: Session, instance_id: int, change, action: str, summary: str,
          today: date | None = None, actor: Actor | None = None) -> int:
     """Move an instance on from outside a user task — a timer fell due, a message

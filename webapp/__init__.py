@@ -21,6 +21,7 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 ACTION_LABELS = {
     "instance.started": lazy_gettext("a înregistrat și a pornit procedura"),
     "instance.completed": lazy_gettext("procedura s-a încheiat"),
+    "instance.cancelled": lazy_gettext("procedura a fost oprită (înregistrare anulată)"),
     "task.claimed": lazy_gettext("a preluat sarcina"),
     "task.unclaimed": lazy_gettext("a eliberat sarcina"),
     "task.completed": lazy_gettext("a finalizat"),

@@ -51,6 +51,11 @@ def link_entries(session: Session, entry: RegisterEntry, to: RegisterEntry) -> R
         first = first.linked_entry
     if first.id == entry.id:
         raise RegistryError("Un document nu poate fi conexat la el însuși.")
+    # Documents already joined to `entry` follow it to the head of the matter, so the
+    # matter keeps one head and every document of it is listed from there.
+    for joined in session.execute(select(RegisterEntry).where(
+            RegisterEntry.linked_entry_id == entry.id)).scalars().all():
+        joined.linked_entry = first
     entry.linked_entry = first
     return entry
 

@@ -355,3 +355,43 @@ def test_the_desk_offers_the_petition_first_then_the_clerks_last_choice(demo_app
         "summary": "Solicit lista contractelor de achiziție din 2025."},
         page_url="/registratura/nou?procedura=public-information")
     assert 'value="public-information" selected' in client.get("/registratura/nou").text
+
+
+def test_cancelling_a_registration_stops_its_procedure(demo_app):
+    client = login(demo_app.test_client(), "registratura")
+    register_petition(client)
+    from webapp.database import db
+    with demo_app.app_context():
+        instance = db.session.execute(select(ProcessInstance)).scalar_one()
+        entry_id, instance_id = instance.document_id, instance.id
+    login(client, "sef.relatii")
+    assert "Repartizare" in client.get("/?view=group").text
+    login(client, "registratura")
+    post(client, f"/registratura/{entry_id}/anuleaza", {"reason": "depusă din greșeală"},
+         page_url=f"/registratura/{entry_id}")
+    login(client, "sef.relatii")
+    assert "Repartizare" not in client.get("/?view=group").text        # out of the inbox
+    with demo_app.app_context():
+        instance = db.session.get(ProcessInstance, instance_id)
+        assert instance.status == "cancelled"
+        assert db.session.execute(select(SlaClock.status)).scalar_one() == "stopped"
+        from engine.models_sla import Timer
+        assert all(t.cancelled or t.fired_at for t in db.session.execute(select(Timer)).scalars())
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "instance.cancelled")).scalar_one()
+        assert event.summary == "depusă din greșeală"
+    login(client, "registratura")
+    assert "Oprit: înregistrare anulată" in client.get(f"/dosare/{instance_id}").text
+
+
+def test_joining_a_matter_to_an_earlier_one_brings_its_documents_along(session):
+    from connectors.registry import link_entries, linked_entries
+    session.add(Register(code="general", name="Registrul general", prefix=""))
+    session.flush()
+    first, second, third = (register_document(session, "general", date(2026, 3, d), "reg",
+                                              sender_name=f"P{d}") for d in (2, 3, 4))
+    link_entries(session, third, second)       # a matter headed by the second document
+    link_entries(session, second, first)       # which turns out to continue the first
+    session.flush()
+    assert third.linked_entry_id == first.id
+    assert [e.id for e in linked_entries(session, third)] == [first.id, second.id, third.id]

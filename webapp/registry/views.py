@@ -155,6 +155,11 @@ def cancel(entry_id):
     audit.record(db.session, g.user.username, "entry.cancelled", object_ref=f"entry:{entry.id}",
                  summary=reason, before=before,
                  after={"cancelled": True, "cancel_reason": entry.cancel_reason})
+    # The procedure started for the document stops with it: nobody works on a
+    # cancelled registration.
+    for instance_id in db.session.execute(select(ProcessInstance.id).where(
+            ProcessInstance.document_id == entry.id)).scalars().all():
+        runtime.cancel_instance(db.session, instance_id, current_actor(), reason)
     db.session.commit()
     flash(_("Înregistrarea %(label)s a fost anulată; numărul rămâne în registru, marcat anulat.",
             label=entry.label), "success")

@@ -140,7 +140,8 @@ class AuditEvent(Base):
     actor: Mapped[Optional[str]] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))
     instance_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
-    object_ref: Mapped[Optional[str]] = mapped_column(String(255))
+    # Indexed: an entry's page reads the events about it (`entry:<id>`).
+    object_ref: Mapped[Optional[str]] = mapped_column(String(255), index=True)
     summary: Mapped[str] = mapped_column(String(1000), default="")
     before_json: Mapped[Optional[str]] = mapped_column(LongText)
     after_json: Mapped[Optional[str]] = mapped_column(LongText)

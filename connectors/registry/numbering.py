@@ -7,9 +7,9 @@ transaction ends, so concurrent registrations in the same register and year queu
 it, and a rolled-back registration gives its number back. There are never gaps or
 duplicates, and numbering restarts each 1 January (a new counter row per year).
 
-Because everyone in a register queues on that lock, the number is taken as late as
+Everyone registering in a register queues on that lock, so it is taken as late as
 possible: the register lookup, the caller's pending changes and the entry's values are
-all dealt with first, so the lock covers two short statements and the commit.
+dealt with first, and under the lock only the entry's INSERT and the commit remain.
 See docs/registry.md, "Numbering under load".
 """
 import secrets
@@ -48,7 +48,7 @@ _FIELDS = frozenset(_ENTRY.columns.keys()) - _OWN
 _REGISTER_BY_CODE = select(Register).where(Register.code == bindparam("code"))
 _INSERT_ENTRY = insert(_ENTRY)
 _COUNTER_KEY = {"register_id": bindparam("register_id"), "year": bindparam("year")}
-_COUNTER_UPSERTS = {
+_UPSERTS = {
     # LAST_INSERT_ID(x) makes the server report x with the statement's result, so the
     # number comes back without a second query, for a new year's row and an old one.
     "mysql": mysql_insert(_COUNTER).values(**_COUNTER_KEY, last_number=func.last_insert_id(1))
@@ -79,15 +79,66 @@ def _entry_defaults() -> tuple[dict, dict]:
 _FIXED_DEFAULTS, _COMPUTED_DEFAULTS = _entry_defaults()
 
 
-def _take_number(connection, register_id: int, year: int) -> int:
-    """The register's next number for the year; locks its counter until the end of the
-    transaction."""
+class _PyMySQLWriter:
+    """MariaDB through PyMySQL: the entry's INSERT is rendered (escaped by the driver,
+    as always) before the counter is touched, and takes its number from the counter
+    statement with LAST_INSERT_ID(). Under the lock, no Python work is left but sending
+    one ready string; the lock is held for two round trips and the commit. (These two
+    statements go straight to the driver, so SQLAlchemy's statement log does not show
+    them.)"""
+
+    _COLUMNS = [c for c in _ENTRY.columns if c.key not in ("id", "number")]
+    _INSERT = (f"INSERT INTO {_ENTRY.name} ({', '.join(f'`{c.name}`' for c in _COLUMNS)}, "
+               f"`number`) VALUES ({', '.join(f'%({c.key})s' for c in _COLUMNS)}, "
+               "LAST_INSERT_ID())")
+    _UPSERT = (f"INSERT INTO {_COUNTER.name} (register_id, year, last_number) "
+               "VALUES (%s, %s, LAST_INSERT_ID(1)) "
+               "ON DUPLICATE KEY UPDATE last_number = LAST_INSERT_ID(last_number + 1)")
+
+    def __init__(self, dialect):
+        # The same value conversions SQLAlchemy applies before handing values to the driver.
+        self.processors = {c.key: p for c in _ENTRY.columns if (
+            p := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+
+    def write(self, connection, values: dict) -> tuple[int, int]:
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            row = {c.key: values[c.key] for c in self._COLUMNS}
+            for key, process in self.processors.items():
+                if key in row:
+                    row[key] = process(row[key])
+            ready = cursor.mogrify(self._INSERT, row)
+            cursor.execute(self._UPSERT, (values["register_id"], values["year"]))
+            number = cursor.lastrowid                   # the lock starts here
+            cursor.execute(ready)
+            return number, cursor.lastrowid
+        finally:
+            cursor.close()
+
+
+def _core_write(connection, values: dict) -> tuple[int, int]:
+    """Any other database: the counter upsert (RETURNING the number), then the entry."""
     name = "mysql" if connection.dialect.name in ("mysql", "mariadb") else connection.dialect.name
-    upsert = _COUNTER_UPSERTS.get(name)
+    upsert = _UPSERTS.get(name)
     if upsert is None:
         raise RegistryError(f"Numerotarea nu este implementată pentru {connection.dialect.name}.")
-    result = connection.execute(upsert, {"register_id": register_id, "year": year})
-    return result.lastrowid if name == "mysql" else result.scalar_one()
+    result = connection.execute(upsert, {"register_id": values["register_id"],
+                                         "year": values["year"]})
+    number = result.lastrowid if name == "mysql" else result.scalar_one()   # the lock starts here
+    result = connection.execute(_INSERT_ENTRY, {**values, "number": number})
+    return number, result.inserted_primary_key[0]
+
+
+_writers: dict = {}
+
+
+def _writer(dialect):
+    if dialect.driver != "pymysql":
+        return _core_write
+    kind = type(dialect)
+    if kind not in _writers:
+        _writers[kind] = _PyMySQLWriter(dialect).write
+    return _writers[kind]
 
 
 def register_document(session: Session, register_code: str, on: date, actor: str | None,
@@ -102,7 +153,7 @@ def register_document(session: Session, register_code: str, on: date, actor: str
     unknown = set(fields) - _FIELDS
     if unknown:
         raise RegistryError(f"Câmpuri necunoscute în registru: {', '.join(sorted(unknown))}")
-    # The ORM query also flushes the caller's pending changes: before the lock, not under it.
+    # An ORM query: it also flushes the caller's pending changes, before the lock.
     register = session.execute(_REGISTER_BY_CODE, {"code": register_code}).scalar_one_or_none()
     if register is None:
         raise RegistryError(f"Registrul «{register_code}» nu există.")
@@ -114,10 +165,7 @@ def register_document(session: Session, register_code: str, on: date, actor: str
     entry = RegisterEntry(**values)
     entry.register = register
     connection = session.connection()
-
-    entry.number = _take_number(connection, register.id, on.year)   # the lock starts here
-    entry.id = connection.execute(_INSERT_ENTRY, {**values, "number": entry.number}
-                                  ).inserted_primary_key[0]
+    entry.number, entry.id = _writer(connection.dialect)(connection, values)
     # The row is written: attach the object to the session as if it had been loaded.
     make_transient_to_detached(entry)
     session.add(entry)

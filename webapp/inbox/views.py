@@ -11,6 +11,7 @@ from engine.models import HumanTask
 from webapp.auth.models import User, UserGroup
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
+from webapp.engine_actions import act_on_instance
 from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
                                    store_upload)
 from webapp.instances.views import file_link
@@ -125,18 +126,9 @@ def reassign(task_id):
     if to_user not in {u.username for u in _colleagues(task)}:
         flash(_("Alegeți o persoană din compartiment."), "error")
         return redirect(url_for("inbox.show", task_id=task_id))
-    try:
-        runtime.lock_instance(db.session, task.instance_id)
-        substitution.reassign(db.session, task, current_actor(), to_user,
-                              request.form.get("reason", ""))
-        db.session.commit()
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
-    except EngineError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
+    moved = act_on_instance(task.instance_id, lambda: substitution.reassign(
+        db.session, task, current_actor(), to_user, request.form.get("reason", "")))
+    if moved is not None:
         flash(_("Sarcina a fost redistribuită lui %(user)s.", user=to_user), "success")
     return redirect(url_for("inbox.show", task_id=task_id))
 

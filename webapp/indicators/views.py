@@ -2,7 +2,6 @@
 
 Who may look: the mayor, the secretary general, administrators (the whole town hall)
 and heads of department (`sef-<dept>`, only their own department)."""
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import wraps
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import Department
 from webapp.database import db
+from webapp.dates import parse_day
 
 from . import charts, exports, queries
 
@@ -21,7 +21,6 @@ bp = Blueprint("indicators", __name__, template_folder="templates", static_folde
                static_url_path="/static", url_prefix="/indicatori")
 
 FULL_ACCESS = frozenset({"primar", "secretar", "admin"})
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def headed_departments(user) -> frozenset[str] | None:
@@ -98,11 +97,9 @@ def _date(args, name: str, label: str, errors: dict) -> date | None:
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    if ISO_DATE.fullmatch(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
+    day = parse_day(raw)
+    if day is not None:
+        return day
     errors[name] = _("%(field)s: „%(value)s” nu este o dată validă; scrieți AAAA-LL-ZZ, "
                      "de exemplu %(example)s.", field=label, value=raw[:40],
                      example=today().isoformat())

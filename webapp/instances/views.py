@@ -5,12 +5,12 @@ from sqlalchemy import select
 
 from connectors.registry.models import RegisterEntry
 from engine import audit, deadlines, runtime
-from engine.errors import EngineError, NotPermitted
 from engine.timers import local_today
 from engine.deployment import diagram_of
 from engine.models import HumanTask, HumanTaskGroup, ProcessInstance
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
+from webapp.engine_actions import act_on_instance
 from webapp.forms_support import storage
 
 bp = Blueprint("instances", __name__, template_folder="templates", url_prefix="/dosare")
@@ -79,18 +79,9 @@ def extend_term(instance_id):
         return redirect(url_for("instances.show", instance_id=instance.id))
     entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
     department = (entry.department if entry else "") or instance.definition.department or ""
-    try:
-        runtime.lock_instance(db.session, instance.id)
-        clock = deadlines.extend(db.session, instance, current_actor(), days, reason,
-                                 department, local_today())
-        db.session.commit()
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
-    except EngineError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
+    clock = act_on_instance(instance.id, lambda: deadlines.extend(
+        db.session, instance, current_actor(), days, reason, department, local_today()))
+    if clock is not None:
         flash(_("Termenul a fost prelungit până la %(day)s.",
                 day=clock.due_on.strftime("%d.%m.%Y")), "success")
     return redirect(url_for("instances.show", instance_id=instance.id))

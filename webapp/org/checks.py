@@ -1,6 +1,5 @@
 """Reading and checking the absence and delegation forms. Each error names its field,
 in Romanian, keyed by the field's name so the page shows it next to that field."""
-import re
 from datetime import date
 
 from flask_babel import gettext as _
@@ -8,8 +7,8 @@ from sqlalchemy import select
 
 from engine.models_org import Absence
 from webapp.auth.models import User
+from webapp.dates import parse_day
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def one_year_after(day: date) -> date:
@@ -58,11 +57,9 @@ def _day(form, name: str, label: str, errors: dict) -> date | None:
     if not raw:
         errors[name] = _("«%(field)s» este obligatoriu.", field=label)
         return None
-    if ISO_DATE.fullmatch(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
+    day = parse_day(raw)
+    if day is not None:
+        return day
     errors[name] = _("«%(field)s»: „%(value)s” nu este o dată validă; scrieți AAAA-LL-ZZ, "
                      "de exemplu %(example)s.", field=label, value=raw[:40],
                      example=date.today().isoformat())

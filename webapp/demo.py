@@ -22,6 +22,7 @@ DEPARTMENTS = {
     "urbanism": "Urbanism",
     "taxe": "Taxe și impozite",
     "stare-civila": "Stare civilă",
+    "comert": "Comerț și autorizări",
     "secretar": "Secretar general",
     "primar": "Primar",
 }
@@ -47,6 +48,9 @@ USERS = [
      "șef Stare civilă"),
     ("functionar.stare-civila", "Daniel Lazăr", "stare-civila", ["dept-stare-civila"],
      "funcționar Stare civilă"),
+    ("sef.comert", "Alina Vasilescu", "comert", ["sef-comert"], "șef Comerț și autorizări"),
+    ("functionar.comert", "Bogdan Tudor", "comert", ["dept-comert"],
+     "funcționar Comerț și autorizări"),
     ("viceprimar", "Florin Radu", "primar", ["viceprimar"], "viceprimar (semnează)"),
     ("admin", "Administrator", None, ["admin"], "administrator"),
 ]
@@ -67,6 +71,7 @@ NOMENCLATOR = [
     ("URB-2", "urbanism", "Autorizații de construire și desființare", None),
     ("TX-1", "taxe", "Certificate de atestare fiscală", 5),
     ("SC-1", "stare-civila", "Registre de stare civilă", None),
+    ("COM-1", "comert", "Acorduri de funcționare", 10),
     ("SG-1", "secretar", "Dispoziții ale primarului", None),
 ]
 

@@ -223,3 +223,28 @@ def test_an_urbanism_certificate_walks_to_the_archive(demo_app, calendar):
     page = client.get(f"/dosare/{instance.id}").text
     assert "Soluționat" in page
     assert 'id="urbanism_certificate"' in client.get(f"/dosare/{instance.id}/diagrama.bpmn").text
+
+
+def test_an_operating_permit_is_registered_for_the_trade_department(demo_app, calendar):
+    request = {"procedura": "operating-permit", "sender_name": "SC Exemplu Market SRL",
+               "company_cui": "RO 123", "representative_name": "Cornel Ilie",
+               "activity_address": "Str. Principală nr. 41", "caen_codes": "4711",
+               "opening_hours": "Luni–Sâmbătă 07:00–22:00", "pages": "3",
+               "summary": "Acord de funcționare pentru un magazin alimentar."}
+    client = login(demo_app.test_client(), "registratura")
+    refused = register(client, request)
+    assert refused.status_code == 422
+    assert "«Codul unic de înregistrare (CUI)» nu are formatul cerut." in refused.text
+    response = register(client, dict(request, company_cui="RO12345678"))
+    assert response.status_code == 302, response.text
+    assert "Document înregistrat cu nr. 1/02.03.2026" in client.get(
+        response.headers["Location"]).text
+    work(client, "sef.comert", "Repartizare", {"assignment_decision": "repartizat",
+                                               "assigned_clerk": "functionar.comert"})
+    login(client, "functionar.comert")
+    task_id = open_task_id(client, "Analiza documentației", view="mine")
+    assert "aprobare tacită" in client.get(f"/sarcini/{task_id}").text
+    with demo_app.app_context():
+        instance, entry, clock, _ = the_case(demo_app)
+        assert (entry.department, entry.document_type) == ("comert", "acord-functionare")
+        assert clock.due_on == date(2026, 4, 1)

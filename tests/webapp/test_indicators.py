@@ -13,6 +13,7 @@ from connectors.registry import register_document
 from engine import runtime
 from engine.models import HumanTask
 from webapp.database import db
+from webapp.demo import DEPARTMENTS
 from webapp.indicators import queries
 
 from webapp_testkit import login
@@ -265,7 +266,7 @@ def test_charts_are_inline_svg_with_one_bar_per_figure(indicators_app):
     response = client.get(f"/indicatori/?{MARCH}")
     html = response.text
     rows = departments_shown(html)
-    assert len(rows) == 7                                   # every demo department
+    assert len(rows) == len(DEPARTMENTS)                    # every demo department
     assert html.count('class="bar bar-in"') == html.count('class="bar bar-out"') == len(rows)
     assert html.count('class="bar bar-registrations"') == 6  # six weeks touch March 2026
     weekly = re.findall(r'class="bar bar-registrations"[^>]*><title>(\d+)</title>', html)

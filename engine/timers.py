@@ -19,6 +19,8 @@ LOCAL_TZ = ZoneInfo("Europe/Bucharest")
 MORNING = time(8, 0)      # reminders and escalations reach people at the start of the day
 SLA_KINDS = ("reminder", "escalation", "tacit_approval")
 DIAGRAM_TIMER = "bpmn_timer"     # a timer event drawn in the diagram
+TIMER_EVENT_TYPES = {"TimerEventDefinition", "TimeDateEventDefinition",
+                     "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
 def local_today() -> date:
@@ -96,14 +98,18 @@ def schedule_diagram_timers(session: Session, instance_id: int, workflow) -> Non
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
     wanted = set()
     for event in workflow.waiting_events():
-        if event.event_type != "TimerEventDefinition" or event.value is None:
+        if event.event_type not in TIMER_EVENT_TYPES or event.value is None:
             continue
         value = event.value["next"] if isinstance(event.value, dict) else event.value
         try:
             moment = TimerEventDefinition.get_datetime(value)
         except (TypeError, ValueError):
             continue
-        wanted.add(moment.astimezone(timezone.utc).replace(tzinfo=None))
+        # Whole seconds (MariaDB's DATETIME keeps no fraction), rounded up with a
+        # second to spare: the library checks the wall clock again when it fires,
+        # and a row that fired early would be spent with the event still waiting.
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        wanted.add(moment.replace(microsecond=0) + timedelta(seconds=2 if moment.microsecond else 1))
     existing = {t.due_at: t for t in pending(session, instance_id) if t.kind == DIAGRAM_TIMER}
     for due_at, timer in existing.items():
         if due_at not in wanted:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 import connectors.registry.models  # noqa: F401  (tables on the shared metadata)
 import engine.models  # noqa: F401
 from connectors.db import Base
-from connectors.registry.models import NomenclatorFile, Register
+from connectors.registry.models import NomenclatorFile, Register, RegisterEntry
 from engine import runtime
 from engine.errors import NotPermitted, TaskNotAvailable
 from engine.models import HumanTask
+from engine.models_sla import SlaClock
 from engine.runtime import Actor
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -46,6 +47,24 @@ def new_session():
     ])
     session.commit()
     return db, session
+
+
+def entry_of(session, instance) -> RegisterEntry:
+    return session.get(RegisterEntry, instance.document_id)
+
+
+def clock_of(session, instance) -> SlaClock:
+    return session.execute(select(SlaClock).where(SlaClock.instance_id == instance.id)
+                           ).scalar_one()
+
+
+def assert_due(session, instance, due: date) -> None:
+    """The term as everyone sees it: the case, the register line, the clock, each open task."""
+    session.refresh(instance)
+    assert instance.due_on == due
+    assert entry_of(session, instance).due_on == due
+    assert clock_of(session, instance).due_on == due
+    assert {t.due_on for t in open_tasks(session, instance)} == {due}
 
 
 def open_tasks(session, instance) -> list[HumanTask]:

@@ -14,12 +14,12 @@ from connectors.registry.models import NomenclatorFile, RegisterEntry
 from engine import runtime, timers
 from engine.deployment import deploy_folder
 from engine.models import AuditEvent, HumanTask
-from engine.models_sla import SlaClock
 from engine.runtime import Actor
 from engine.wakeup import fire_due_timers
 
-from procedure_testkit import (MAYOR, PROCESSES, REGISTRAR, check_diagram, complete,
-                               load_form, new_session, open_tasks, refused, the_open_task)
+from procedure_testkit import (MAYOR, PROCESSES, REGISTRAR, assert_due, check_diagram,
+                               clock_of, complete, entry_of, load_form, new_session,
+                               open_tasks, refused, the_open_task)
 
 PROCEDURE = PROCESSES / "operating-permit"
 
@@ -74,13 +74,6 @@ def register(session, on: date, **changes):
     return instance
 
 
-def entry_of(session, instance) -> RegisterEntry:
-    return session.get(RegisterEntry, instance.document_id)
-
-
-def clock_of(session, instance) -> SlaClock:
-    return session.execute(select(SlaClock).where(SlaClock.instance_id == instance.id)
-                           ).scalar_one()
 
 
 def audit_actions(session, instance) -> list[str]:

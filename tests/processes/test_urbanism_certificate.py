@@ -15,11 +15,11 @@ from connectors.registry.models import RegisterEntry
 from engine import runtime, timers
 from engine.deployment import deploy_folder
 from engine.models import AuditEvent, HumanTask
-from engine.models_sla import SlaClock
 from engine.runtime import Actor
 
-from procedure_testkit import (MAYOR, PROCESSES, REGISTRAR, check_diagram, complete,
-                               load_form, new_session, open_tasks, refused, the_open_task)
+from procedure_testkit import (MAYOR, PROCESSES, REGISTRAR, assert_due, check_diagram,
+                               clock_of, complete, entry_of, load_form, new_session,
+                               open_tasks, refused, the_open_task)
 
 PROCEDURE = PROCESSES / "urbanism-certificate"
 
@@ -80,21 +80,7 @@ def register(session, on: date, **changes):
     return instance
 
 
-def entry_of(session, instance) -> RegisterEntry:
-    return session.get(RegisterEntry, instance.document_id)
 
-
-def clock_of(session, instance) -> SlaClock:
-    return session.execute(select(SlaClock).where(SlaClock.instance_id == instance.id)
-                           ).scalar_one()
-
-
-def assert_due(session, instance, due: date) -> None:
-    """The term as everyone sees it: the case, the register line, each open task."""
-    session.refresh(instance)
-    assert instance.due_on == due
-    assert entry_of(session, instance).due_on == due
-    assert {t.due_on for t in open_tasks(session, instance)} == {due}
 
 
 def reminder_days(session, instance) -> list:

@@ -41,8 +41,22 @@ def clock_of(session: Session, instance_id: int) -> SlaClock | None:
                            ).scalar_one_or_none()
 
 
-def _profile(clock: SlaClock) -> SlaProfile:
-    return SlaProfile.from_dict(json.loads(clock.profile_json)).variant(clock.variant)
+def profile_in_force(session: Session, instance: ProcessInstance) -> SlaProfile | None:
+    """The procedure's profile with the variant the case's clock uses (a refusal's 5 days)."""
+    profile = profile_of(instance.definition)
+    clock = clock_of(session, instance.id) if profile is not None else None
+    return profile.variant(clock.variant) if clock is not None else profile
+
+
+def case_department(instance: ProcessInstance, entry: RegisterEntry | None) -> str:
+    """The department handling the case: the register's (it follows redirections),
+    else the procedure's."""
+    return (entry.department if entry else "") or instance.definition.department or ""
+
+
+def _profile(clock: SlaClock, variant: str | None = None) -> SlaProfile:
+    base = SlaProfile.from_dict(json.loads(clock.profile_json))
+    return base.variant(clock.variant if variant is None else variant)
 
 
 def _paused_so_far(clock: SlaClock, profile: SlaProfile, today: date) -> int:
@@ -53,8 +67,7 @@ def _paused_so_far(clock: SlaClock, profile: SlaProfile, today: date) -> int:
     return clock.paused_days + max((today - clock.paused_since).days, 0)
 
 
-def start(session: Session, instance: ProcessInstance, started_on: date,
-          department: str = "") -> SlaClock | None:
+def start(session: Session, instance: ProcessInstance, started_on: date) -> SlaClock | None:
     """Start the case's clock on its registration day (no profile, no clock)."""
     profile = profile_of(instance.definition)
     if profile is None:
@@ -62,20 +75,16 @@ def start(session: Session, instance: ProcessInstance, started_on: date,
     clock = clock_of(session, instance.id)
     if clock is None:
         clock = SlaClock(instance_id=instance.id, document_id=instance.document_id,
-                         profile_json=json.dumps(_profile_dict(instance.definition)),
+                         profile_json=definition_files(instance.definition)["sla.json"],
                          started_on=started_on, due_on=started_on, variant="",
                          extension_days=0, extensions_used=0, paused_days=0,
                          status="running")
         session.add(clock)
-    _recompute(session, clock, department)
+    _recompute(session, clock)
     return clock
 
 
-def _profile_dict(definition: ProcessDefinition) -> dict:
-    return json.loads(definition_files(definition)["sla.json"])
-
-
-def _recompute(session: Session, clock: SlaClock, department: str = "") -> None:
+def _recompute(session: Session, clock: SlaClock) -> None:
     profile = _profile(clock)
     clock.due_on = profile.due_date(clock.started_on, clock.extension_days, clock.paused_days)
     # Through the ORM: the step that started the clock goes on to project its
@@ -86,10 +95,11 @@ def _recompute(session: Session, clock: SlaClock, department: str = "") -> None:
     session.execute(update(HumanTask).where(HumanTask.instance_id == clock.instance_id,
                                             HumanTask.status == "open")
                     .values(due_on=clock.due_on))
+    # Cancel, then schedule afresh: a moment the new term shares with the old one
+    # revives its row (timers.schedule).
     timers.cancel_pending(session, clock.instance_id, timers.SLA_KINDS)
     if clock.status != "running":
         return
-    session.flush()   # the cancelled rows must be out of the way of the new ones
     for kind, due_at, payload in timers.sla_timers_for(
             clock.due_on, profile.reminders_days_before, profile.escalate_when_overdue,
             profile.tacit_approval):
@@ -142,7 +152,7 @@ def extend(session: Session, instance: ProcessInstance, actor, days: int, reason
         raise EngineError(str(err)) from None
     clock.extension_days += days
     clock.extensions_used += 1
-    _recompute(session, clock, department)
+    _recompute(session, clock)
     audit.record(session, actor.username if actor else None, "deadline.extended",
                  instance_id=instance.id, summary=reason[:500], before=before,
                  after={"due_on": clock.due_on, "extension_days": clock.extension_days,
@@ -150,25 +160,21 @@ def extend(session: Session, instance: ProcessInstance, actor, days: int, reason
     return clock
 
 
-def use_variant(session: Session, instance: ProcessInstance, variant: str, actor_name,
-                department: str = "") -> SlaClock:
+def use_variant(session: Session, instance: ProcessInstance, variant: str,
+                actor_name) -> SlaClock:
     """Switch the case to another term of its profile, e.g. a refusal's 5 days."""
     clock = _running_clock(session, instance)
     before = {"due_on": clock.due_on, "variant": clock.variant}
     try:
-        _profile_with(clock, variant)
+        _profile(clock, variant)
     except SlaProfileError as err:
         raise EngineError(str(err)) from None
     clock.variant = variant
-    _recompute(session, clock, department)
+    _recompute(session, clock)
     audit.record(session, actor_name, "deadline.variant", instance_id=instance.id,
                  summary=variant, before=before, after={"due_on": clock.due_on,
                                                         "variant": variant})
     return clock
-
-
-def _profile_with(clock: SlaClock, variant: str) -> SlaProfile:
-    return SlaProfile.from_dict(json.loads(clock.profile_json)).variant(variant)
 
 
 def pause(session: Session, instance: ProcessInstance, today: date, actor_name,
@@ -184,8 +190,7 @@ def pause(session: Session, instance: ProcessInstance, today: date, actor_name,
     return clock
 
 
-def resume(session: Session, instance: ProcessInstance, today: date, actor_name,
-           department: str = "") -> SlaClock:
+def resume(session: Session, instance: ProcessInstance, today: date, actor_name) -> SlaClock:
     clock = _running_clock(session, instance)
     if clock.status != "paused":
         return clock
@@ -193,7 +198,7 @@ def resume(session: Session, instance: ProcessInstance, today: date, actor_name,
     before = {"due_on": clock.due_on, "paused_since": clock.paused_since}
     clock.paused_days = _paused_so_far(clock, profile, today)
     clock.status, clock.paused_since = "running", None
-    _recompute(session, clock, department)
+    _recompute(session, clock)
     audit.record(session, actor_name, "deadline.resumed", instance_id=instance.id,
                  before=before, after={"due_on": clock.due_on, "paused_days": clock.paused_days})
     return clock

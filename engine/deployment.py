@@ -73,6 +73,9 @@ def definition_form(definition: ProcessDefinition, form_name: str) -> dict | Non
     return json.loads(text) if text else None
 
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
 def diagram_of(definition: ProcessDefinition, process_id: str | None = None) -> str | None:
     """The text of the .bpmn file that defines a process of this version (by default
     the procedure's own; a circuit step's when named)."""
@@ -85,6 +88,3 @@ def diagram_of(definition: ProcessDefinition, process_id: str | None = None) -> 
         if root.find(f"{{{BPMN_NS}}}process[@id='{wanted}']") is not None:
             return text
     return None
-
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -1,6 +1,8 @@
 """Service operations the engine itself provides to diagrams: the legal clock
 (`sla.*`) and the signer's capacity (`org.record_signer`). Connectors' operations
 come from `connectors.catalogue`; these need the engine's own tables."""
+from datetime import date
+
 from . import deadlines, substitution
 
 
@@ -10,8 +12,8 @@ def _department(context, data) -> str:
 
 def start_clock(context, data: dict) -> dict:
     registered_on = (data.get("registration") or {}).get("registered_on")
-    started = context.today if not registered_on else type(context.today).fromisoformat(registered_on)
-    clock = deadlines.start(context.session, context.instance, started, _department(context, data))
+    started = date.fromisoformat(registered_on) if registered_on else context.today
+    clock = deadlines.start(context.session, context.instance, started)
     return {"due_on": clock.due_on.isoformat()} if clock else {}
 
 
@@ -22,8 +24,7 @@ def pause_clock(context, data: dict, reason: str = "") -> dict:
 
 
 def resume_clock(context, data: dict) -> dict:
-    clock = deadlines.resume(context.session, context.instance, context.today, context.actor,
-                             _department(context, data))
+    clock = deadlines.resume(context.session, context.instance, context.today, context.actor)
     return {"due_on": clock.due_on.isoformat(), "paused_days": clock.paused_days}
 
 
@@ -35,8 +36,7 @@ def extend_clock(context, data: dict, days: int = 0, reason: str = "") -> dict:
 
 
 def use_variant(context, data: dict, variant: str = "") -> dict:
-    clock = deadlines.use_variant(context.session, context.instance, variant, context.actor,
-                                  _department(context, data))
+    clock = deadlines.use_variant(context.session, context.instance, variant, context.actor)
     return {"due_on": clock.due_on.isoformat(), "variant": clock.variant}
 
 

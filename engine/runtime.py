@@ -21,15 +21,13 @@ from connectors.db import utcnow
 
 from . import audit, projection, store
 from . import deadlines
-from .deadlines import profile_of
 from .deployment import definition_specs, latest_definition
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
-from .models import EngineTask, HumanTask, ProcessDefinition, ProcessInstance
+from .models import EngineTask, HumanTask, ProcessInstance
 from .operations import ENGINE_OPERATIONS
 from . import timers
 from .timers import local_today
 from .script_engine import DosarScriptEngine, ServiceContext
-from .sla import SlaProfile
 
 PENDING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 MAX_REROOTS = 1000  # each re-root allows ~500 more loop passes in one run
@@ -66,10 +64,6 @@ def _script_engine(session, instance, actor, today) -> DosarScriptEngine:
                                     procedure=json.loads(instance.definition.metadata_json),
                                     instance=instance, actor_ref=actor)
     return engine
-
-
-def _sla(definition: ProcessDefinition) -> SlaProfile | None:
-    return profile_of(definition)
 
 
 def run_engine(workflow: BpmnWorkflow, script_engine) -> BpmnWorkflow:

@@ -1,6 +1,6 @@
 """Persistent timers: due rows in the database.
 
-Every timer is a `timer` row. `due_timers` hands them out oldest first; the caller
+Every timer is a `timer` row. `claim_next_due` hands them out oldest first; the caller
 fires each in its own transaction, marking it fired in that same transaction, so
 a crash rolls back both the effect and the mark, and a timer never fires twice.
 On MariaDB several schedulers may poll at once: `FOR UPDATE SKIP LOCKED` lets

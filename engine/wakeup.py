@@ -90,7 +90,7 @@ def _fire(session: Session, timer, today) -> str:
         return "fără efect: dosarul nu mai așteaptă"
     entry = session.get(RegisterEntry, instance.document_id) if instance.document_id else None
     label = entry.label if entry else f"#{instance.id}"
-    department = (entry.department if entry else "") or instance.definition.department or ""
+    department = deadlines.case_department(instance, entry)
     if timer.kind == "reminder":
         return _remind(session, instance, label, clock.due_on, today)
     if timer.kind == "escalation":

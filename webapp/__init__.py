@@ -1,5 +1,4 @@
 """Dosar's web application (Flask application factory)."""
-from datetime import date
 from pathlib import Path
 
 from flask import Flask, g, render_template, request

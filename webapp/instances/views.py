@@ -56,15 +56,14 @@ def show(instance_id):
 def _term(instance: ProcessInstance, entry) -> dict:
     """The legal clock as the page shows it, and whether this user may extend it."""
     clock = deadlines.clock_of(db.session, instance.id)
-    profile = deadlines.profile_of(instance.definition)
-    department = (entry.department if entry else "") or instance.definition.department or ""
+    profile = deadlines.profile_in_force(db.session, instance)
     extendable = bool(clock and profile and clock.status == "running"
                       and profile.extension is not None
                       and clock.extensions_used < profile.extension.times
-                      and deadlines.may_extend(profile, current_actor().groups, department))
+                      and deadlines.may_extend(profile, current_actor().groups,
+                                               deadlines.case_department(instance, entry)))
     return {"clock": clock, "profile": profile, "extendable": extendable,
-            "term_label": profile.variant(clock.variant if clock else "").label_for(g.lang)
-            if profile else ""}
+            "term_label": profile.label_for(g.lang) if profile else ""}
 
 
 @bp.route("/<int:instance_id>/prelungire", methods=["POST"])
@@ -78,7 +77,7 @@ def extend_term(instance_id):
         flash(_("Numărul de zile al prelungirii trebuie să fie un întreg pozitiv."), "error")
         return redirect(url_for("instances.show", instance_id=instance.id))
     entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
-    department = (entry.department if entry else "") or instance.definition.department or ""
+    department = deadlines.case_department(instance, entry)
     clock = act_on_instance(instance.id, lambda: deadlines.extend(
         db.session, instance, current_actor(), days, reason, department, local_today()))
     if clock is not None:

@@ -14,9 +14,8 @@ from werkzeug.utils import secure_filename
 
 from connectors.registry import paper
 from connectors.registry.models import Register, RegisterEntry
-from engine import audit, runtime
+from engine import audit, deadlines
 from engine.models import ProcessInstance
-from engine.models_sla import SlaClock
 from webapp.auth.models import Department, User
 from webapp.auth.session import group_required, login_required
 from webapp.database import db, may_write
@@ -80,11 +79,9 @@ def _term(entry: RegisterEntry, instance: ProcessInstance | None) -> tuple[date 
     (in Romanian, like the rest of the receipt)."""
     if instance is None:
         return entry.due_on, ""
-    # The case's clock has the date in force (after an extension or a pause).
-    clock_due = db.session.execute(select(SlaClock.due_on).where(
-        SlaClock.instance_id == instance.id)).scalar_one_or_none()
-    profile = runtime._sla(instance.definition)
-    return (entry.due_on or clock_due or instance.due_on,
+    # The entry's due date mirrors the case's clock (after an extension or a pause).
+    profile = deadlines.profile_in_force(db.session, instance)
+    return (entry.due_on or instance.due_on,
             profile.label_for("ro") if profile is not None else "")
 
 

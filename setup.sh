@@ -13,6 +13,8 @@ command -v chromium >/dev/null || need_apt+=(chromium)        # browser tests
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)  # ș ț in PDFs
 command -v node >/dev/null || need_apt+=(nodejs)              # front-end assets
 command -v npm >/dev/null || need_apt+=(npm)
+command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)  # OCR of scans
+[ -f /usr/share/tesseract-ocr/5/tessdata/ron.traineddata ] || need_apt+=(tesseract-ocr-ron tesseract-ocr-eng)
 command -v mariadb >/dev/null || need_apt+=(mariadb-client)   # CI's MariaDB check
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

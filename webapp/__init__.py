@@ -46,6 +46,8 @@ ACTION_LABELS = {
 import engine.models  # noqa: E402,F401
 import connectors.registry.models  # noqa: E402,F401
 import webapp.auth.models  # noqa: E402,F401
+import archive.models  # noqa: E402,F401
+import connectors.jobs.models  # noqa: E402,F401
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -62,6 +64,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                    locale_selector=current_language)
     _register_blueprints(app)
     _register_hooks(app)
+    from .archive.cli import archive_cli
+    app.cli.add_command(archive_cli)
     return app
 
 
@@ -73,13 +77,15 @@ def current_language() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .archive import bp as archive_bp, load_views
     from .auth.views import bp as auth_bp
     from .inbox.views import bp as inbox_bp
     from .indicators.views import bp as indicators_bp
     from .instances.views import bp as instances_bp
     from .org.views import bp as org_bp
     from .registry.views import bp as registry_bp
-    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp, org_bp):
+    load_views()
+    for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp, org_bp, archive_bp):
         app.register_blueprint(bp)
 
 

@@ -31,8 +31,10 @@ DEPARTMENTS = {
 USERS = [
     ("registratura", "Maria Popescu", "registratura", ["registratura"], "registratură"),
     ("primar", "Ion Ionescu", "primar", ["primar"], "primar (semnează)"),
-    ("secretar", "Elena Marin", "secretar", ["secretar", "sef-secretar", "dept-secretar"],
-     "secretar general"),
+    ("secretar", "Elena Marin", "secretar",
+     ["secretar", "sef-secretar", "dept-secretar", "comisie-arhiva"],
+     "secretar general (președinte al comisiei de arhivă)"),
+    ("arhivar", "Doina Stoica", "secretar", ["arhiva"], "arhivar"),
     ("sef.relatii", "Andrei Stan", "relatii-publice", ["sef-relatii-publice"],
      "șef Relații cu publicul"),
     ("functionar.relatii", "Ioana Dumitru", "relatii-publice", ["dept-relatii-publice"],

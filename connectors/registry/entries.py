@@ -14,6 +14,7 @@ from connectors.db import utcnow
 
 from .models import Register, RegisterEntry
 from .numbering import RegistryError, new_access_code  # noqa: F401 (re-exported)
+from .signals import announce_entry_changed
 
 DISPATCH_CHANNELS = ("email", "posta", "portal", "ghiseu")
 ARRIVAL_CHANNELS = ("ghiseu", "posta", "email", "fax", "telefon", "portal")
@@ -41,6 +42,7 @@ def cancel_entry(session: Session, entry: RegisterEntry, actor: str, reason: str
         raise RegistryError(f"Înregistrarea {entry.label} este deja anulată.")
     entry.cancelled, entry.cancelled_at, entry.cancelled_by = True, utcnow(), actor
     entry.cancel_reason = reason[:500]
+    announce_entry_changed(session, entry.id, "cancelled")
     return entry
 
 
@@ -57,6 +59,7 @@ def link_entries(session: Session, entry: RegisterEntry, to: RegisterEntry) -> R
             RegisterEntry.linked_entry_id == entry.id)).scalars().all():
         joined.linked_entry = first
     entry.linked_entry = first
+    announce_entry_changed(session, entry.id, "linked")
     return entry
 
 

@@ -63,6 +63,8 @@ class RegisterEntry(Base):
     recipient: Mapped[str] = mapped_column(String(300), default="")
     linked_entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("register_entry.id"))
     file_code: Mapped[str] = mapped_column(String(50), default="")  # indicativ dosar
+    # The nomenclator file of the year the entry was archived into (archive_folder).
+    folder_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     # The legal term (mirrored from the instance's SLA clock for register queries).
     due_on: Mapped[Optional[date]] = mapped_column(Date, index=True)
     # The answer is recorded on the entry it answers: same number, dispatch columns.

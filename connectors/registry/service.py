@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .entries import record_answer, register_for
 from .models import NomenclatorFile, RegisterEntry
 from .numbering import RegistryError, register_document
+from .signals import announce_entry_changed
 
 # Registration form fields that are copied into the register entry.
 ENTRY_FIELDS = ("sender_name", "sender_address", "sender_email", "sender_reference",
@@ -48,6 +49,7 @@ def register_document_operation(context, data: dict, register: str = "",
                               document_type=document_type or procedure.get("document_type", ""),
                               **fields)
     context.on_document_registered(entry.id, entry.registered_on)
+    announce_entry_changed(context.session, entry.id, "registered")
     return {"entry_id": entry.id, "number": entry.number, "label": entry.label,
             "registered_on": entry.registered_on.isoformat(),
             "access_code": entry.access_code}
@@ -58,6 +60,7 @@ def assign_entry_operation(context, data: dict) -> dict:
     entry = _entry(context, data)
     entry.department = str(data.get("department") or entry.department)[:100]
     entry.assigned_to = str(data.get("assigned_clerk") or "")[:100]
+    announce_entry_changed(context.session, entry.id, "assigned")
     return {"department": entry.department, "assigned_to": entry.assigned_to}
 
 
@@ -67,6 +70,7 @@ def record_dispatch_operation(context, data: dict) -> dict:
     record_answer(entry, on=_day(data.get("dispatch_date"), context.today),
                   channel=str(data.get("dispatch_channel") or "ghiseu"),
                   outcome=str(data.get("outcome", "")), recipient=str(data.get("recipient", "")))
+    announce_entry_changed(context.session, entry.id, "answered")
     return {"dispatched_on": entry.dispatched_on.isoformat(), "outcome": entry.outcome,
             "dispatch_channel": entry.dispatch_channel}
 
@@ -80,5 +84,8 @@ def archive_entry_operation(context, data: dict) -> dict:
     if nomenclator_file is None:
         raise RegistryError(f"dosarul «{code}» nu există în nomenclatorul arhivistic")
     entry.file_code, entry.archived_on = nomenclator_file.code, context.today
+    # The archive puts the entry into that file's folder of the year (and refuses a
+    # closed one) while listening to this.
+    announce_entry_changed(context.session, entry.id, "archived")
     return {"file_code": nomenclator_file.code, "archived_on": context.today.isoformat(),
             "retention": nomenclator_file.retention_label}

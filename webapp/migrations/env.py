@@ -3,6 +3,8 @@ from alembic import context
 import connectors.registry.models  # noqa: F401  (register every table)
 import engine.models  # noqa: F401
 import webapp.auth.models  # noqa: F401
+import archive.models  # noqa: F401
+import connectors.jobs.models  # noqa: F401
 from connectors.db import Base
 
 config = context.config

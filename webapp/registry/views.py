@@ -21,10 +21,10 @@ from webapp.forms_support import (forget_files, load_form, pending_files, rememb
 from webapp.instances.views import can_view, file_link
 
 from . import queries
+from .access import may_read_entry, own_departments, readable_entry, sees_whole_register
 
 bp = Blueprint("registry", __name__, template_folder="templates", url_prefix="/registratura")
 
-OVERSEERS = {"registratura", "primar", "secretar", "admin"}
 CANCELLERS = {"registratura", "admin"}
 ENTRY_ACTIONS = {
     "entry.cancelled": lazy_gettext("a anulat înregistrarea"),
@@ -130,7 +130,7 @@ def index():
     return render_template("registry/index.html", entries=entries, total=total, pages=pages,
                            filters=filters, departments=_department_names(),
                            document_types=_document_types(), statuses=queries.STATUSES,
-                           whole_register=_sees_whole_register())
+                           whole_register=sees_whole_register())
 
 
 @bp.route("/<int:entry_id>")
@@ -291,35 +291,19 @@ def _document_types() -> dict:
     return types
 
 
-def _sees_whole_register() -> bool:
-    return bool(g.user.groups & OVERSEERS)
-
-
-def _own_departments() -> set[str]:
-    return {code.split("-", 1)[1] for code in g.user.groups if code.startswith(("dept-", "sef-"))}
-
-
 def _visible_entries():
-    """The register as a whole is for the Registratura, the mayor and the secretary;
-    a department sees the entries assigned to it."""
     stmt = select(RegisterEntry)
-    if _sees_whole_register():
+    if sees_whole_register():
         return stmt
-    return stmt.where(RegisterEntry.department.in_(sorted(_own_departments())))
+    return stmt.where(RegisterEntry.department.in_(sorted(own_departments())))
 
 
 def _visible_ids(entries) -> set[int]:
-    if _sees_whole_register():
-        return {e.id for e in entries}
-    own = _own_departments()
-    return {e.id for e in entries if e.department in own}
+    return {e.id for e in entries if may_read_entry(e)}
 
 
 def _readable_entry(entry_id: int) -> RegisterEntry:
-    entry = db.get_or_404(RegisterEntry, entry_id)
-    if entry.id not in _visible_ids([entry]):
-        abort(403)
-    return entry
+    return readable_entry(entry_id)
 
 
 from . import printing  # noqa: E402,F401  (routes of the printed papers)

@@ -74,3 +74,12 @@ def _version(document, number, sha256, size, filename, content_type, actor, page
     return ArchiveVersion(document=document, number=number, sha256=sha256, size=size,
                           filename=(filename or "")[:300], content_type=content_type,
                           created_by=actor, pages=pages, text_status="pending")
+
+
+INDEX_ENTRY = "archive.index_entry"     # job kind: (re)index one register entry
+
+
+def request_reindex(session: Session, entry_id: int) -> None:
+    """Ask for the entry's search document to be rebuilt (once, however often asked)."""
+    enqueue(session, INDEX_ENTRY, {"entry_id": entry_id},
+            dedupe_key=f"{INDEX_ENTRY}:{entry_id}")

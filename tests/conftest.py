@@ -67,7 +67,8 @@ def app(database_url, tmp_path):
     from webapp.migrations import upgrade
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                       "DATA_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "files"),
-                      "SECRET_KEY": "test"})
+                      "SEARCH_PATH": str(tmp_path / "search.sqlite"),
+                      "SCAN_INBOX_DIR": str(tmp_path / "scanari"), "SECRET_KEY": "test"})
     with app.app_context():
         upgrade()
         db.session.remove()

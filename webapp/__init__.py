@@ -66,7 +66,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_hooks(app)
     from .archive.cli import archive_cli
     app.cli.add_command(archive_cli)
+    _configure_archive(app)
     return app
+
+
+def _configure_archive(app: Flask) -> None:
+    import archive
+    from archive.settings import ArchiveSettings, configure
+    c = app.config
+    configure(ArchiveSettings(
+        storage_dir=c["STORAGE_DIR"], ocr_languages=c["OCR_LANGUAGES"],
+        search_backend=c["SEARCH_BACKEND"], search_path=c["SEARCH_PATH"],
+        elasticsearch_url=c["ELASTICSEARCH_URL"], elasticsearch_index=c["ELASTICSEARCH_INDEX"],
+        scan_inbox_dir=c["SCAN_INBOX_DIR"], max_upload_bytes=c["MAX_CONTENT_LENGTH"]))
+    archive.load()
 
 
 def current_language() -> str:

@@ -45,4 +45,16 @@ def from_environment() -> dict:
         # How often the scheduler fires due timers (deadline reminders, escalations,
         # tacit approvals, diagram timers); 0 turns it off in this process.
         "TIMER_INTERVAL_SECONDS": float(os.environ.get("DOSAR_TIMER_INTERVAL_SECONDS", 30)),
+        # Background jobs (OCR, indexing, scan batches) run in `dosar serve` every so
+        # many seconds too, unless dedicated `dosar worker` processes take them (0).
+        "JOB_INTERVAL_SECONDS": float(os.environ.get("DOSAR_JOB_INTERVAL_SECONDS", 5)),
+        # Tesseract languages for OCR ("ron+eng": Romanian first, English beside it).
+        "OCR_LANGUAGES": os.environ.get("DOSAR_OCR_LANGUAGES", "ron+eng"),
+        # Full-text search: "sqlite" (FTS5 file, embedded) or "elasticsearch".
+        "SEARCH_BACKEND": os.environ.get("DOSAR_SEARCH_BACKEND", "sqlite"),
+        "SEARCH_PATH": os.environ.get("DOSAR_SEARCH_PATH", str(data_dir / "search.sqlite")),
+        "ELASTICSEARCH_URL": os.environ.get("DOSAR_ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+        "ELASTICSEARCH_INDEX": os.environ.get("DOSAR_ELASTICSEARCH_INDEX", "dosar-documente"),
+        # The scan station drops PDFs/TIFFs here; `dosar archive watch` takes them in.
+        "SCAN_INBOX_DIR": os.environ.get("DOSAR_SCAN_INBOX_DIR", str(data_dir / "scanari")),
     }

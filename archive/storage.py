@@ -8,7 +8,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 CHUNK = 1024 * 1024
 
@@ -59,3 +59,43 @@ class LocalStorage:
         if not path.exists():
             raise StorageError("Fișierul nu există în arhivă.")
         return path.open("rb")
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def iter_stored(self) -> Iterator[str]:
+        """Every stored file's SHA-256, in ascending order (the directories are the
+        hash's first characters), skipping temporary files of writes in progress.
+        Only one directory is listed at a time, however many files there are."""
+        if not self.root.is_dir():
+            return
+        for first in _sorted_dirs(self.root, 2):
+            for second in _sorted_dirs(first, 2):
+                for entry in sorted(os.scandir(second), key=lambda e: e.name):
+                    name = entry.name
+                    if (entry.is_file() and len(name) == 64 and name.startswith(
+                            first.name + second.name) and _is_hex(name)):
+                        yield name
+
+    def verify(self, sha256: str) -> str:
+        """Re-hash a stored file: "ok", "missing", or "changed" (its bytes no longer
+        match the hash it was stored under). Reads in chunks: any size, little memory."""
+        path = self.path_for(sha256)
+        try:
+            stream = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            return "missing"
+        digest = hashlib.sha256()
+        with stream:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+        return "ok" if digest.hexdigest() == sha256 else "changed"
+
+
+def _is_hex(name: str) -> bool:
+    return all(c in "0123456789abcdef" for c in name)
+
+
+def _sorted_dirs(parent: Path, width: int) -> list[Path]:
+    return sorted(Path(e.path) for e in os.scandir(parent)
+                  if e.is_dir() and len(e.name) == width and _is_hex(e.name))

@@ -91,6 +91,14 @@ class LocalStorage:
                 digest.update(chunk)
         return "ok" if digest.hexdigest() == sha256 else "changed"
 
+    def delete(self, sha256: str) -> bool:
+        """Remove a stored file (disposal of destroyed documents); False if it was gone."""
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
 
 def _is_hex(name: str) -> bool:
     return all(c in "0123456789abcdef" for c in name)

@@ -4,9 +4,10 @@ multi-page TIFF, PNG, JPEG. One place, so OCR and barcode reading see the same p
 """
 import io
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Container, Iterator
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageSequence
 
 PDF, TIFF = "application/pdf", "image/tiff"
@@ -25,6 +26,8 @@ class Page:
     number: int            # 1-based
     image: Image.Image     # rendered at the asked resolution (images: as stored)
     text: str = ""         # the PDF's own text layer of this page ("" for images)
+    dpi: float = 0.0       # resolution of `image`; 0 when the file does not say
+    jpeg: bytes | None = None  # the scan's own JPEG when `image` is exactly that file
 
 
 def count_pages(data: bytes, content_type: str) -> int:
@@ -36,24 +39,39 @@ def count_pages(data: bytes, content_type: str) -> int:
 
 
 def iter_pages(data: bytes, content_type: str, dpi: int = 300,
-               with_text: bool = True) -> Iterator[Page]:
-    """Each page as an image at `dpi` (PDF pages), or as stored (image frames)."""
+               with_text: bool = True, *, only: Container[int] | None = None,
+               native: bool = False) -> Iterator[Page]:
+    """Each page as an image at `dpi` (PDF pages), or as stored (image frames).
+
+    `only`: the page numbers wanted (the others are not rendered at all).
+    `native`: a PDF page that is nothing but one upright full-page scan is given as
+    that scan's own pixels at its own resolution (no resampling, and its JPEG bytes
+    when it is a plain JPEG), which is both faster and truer than rendering it."""
     if content_type == PDF:
         with _pdf(data) as pdf:
             for index in range(len(pdf)):
+                if only is not None and index + 1 not in only:
+                    continue
                 page = pdf[index]
                 text = ""
                 if with_text:
                     textpage = page.get_textpage()
                     text = textpage.get_text_range()
                     textpage.close()
-                image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+                scan = _single_scan(page) if native else None
+                if scan is None:
+                    image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+                    scan = Page(index + 1, image, dpi=float(dpi))
                 page.close()
-                yield Page(index + 1, image, text)
+                scan.number, scan.text = index + 1, text
+                yield scan
         return
     with _image(data) as image:
         for index, frame in enumerate(ImageSequence.Iterator(image)):
-            yield Page(index + 1, frame.copy())
+            if only is not None and index + 1 not in only:
+                continue
+            jpeg = data if content_type == "image/jpeg" and index == 0 else None
+            yield Page(index + 1, frame.copy(), dpi=_image_dpi(frame), jpeg=jpeg)
 
 
 def page_texts(data: bytes, content_type: str) -> list[str]:
@@ -68,6 +86,49 @@ def page_texts(data: bytes, content_type: str) -> list[str]:
             textpage.close()
             page.close()
     return texts
+
+
+_SCAN_COLOURS = (pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB,
+                 pdfium_c.FPDF_COLORSPACE_ICCBASED)
+
+
+def _single_scan(page) -> Page | None:
+    """The page's one image, when the page is exactly a scan: one image object, upright,
+    covering the page, in grey or RGB. Anything else is left to the renderer."""
+    if page.get_rotation() % 360:
+        return None
+    objects = list(page.get_objects(max_depth=0))
+    if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return None
+    scan = objects[0]
+    a, b, c, d, _e, _f = scan.get_matrix().get()
+    if b or c or a <= 0 or d <= 0:
+        return None
+    left, bottom, right, top = scan.get_bounds()
+    page_box = page.get_bbox()
+    if max(abs(x - y) for x, y in zip((left, bottom, right, top), page_box)) > 2:
+        return None
+    meta = scan.get_metadata()
+    if meta.colorspace not in _SCAN_COLOURS or meta.bits_per_pixel not in (1, 8, 24):
+        return None
+    width, _height = scan.get_px_size()
+    dpi = width / ((right - left) / 72)
+    if not 70 <= dpi <= 1200:
+        return None
+    image = scan.get_bitmap(render=False).to_pil()
+    jpeg = None
+    if scan.get_filters() == ["DCTDecode"] and meta.bits_per_pixel in (8, 24):
+        jpeg = bytes(scan.get_data(decode_simple=False))
+    return Page(0, image, dpi=round(dpi, 2), jpeg=jpeg)
+
+
+def _image_dpi(frame: Image.Image) -> float:
+    dpi = frame.info.get("dpi")
+    try:
+        value = float(dpi[0] if isinstance(dpi, tuple) else dpi)
+    except (TypeError, ValueError):
+        return 0.0
+    return value if 70 <= value <= 1200 else 0.0
 
 
 class _pdf:

@@ -191,6 +191,41 @@ def timers_command(watch):
         click.echo(f"{item.kind} #{item.timer_id} (dosarul {item.instance_id}): {item.outcome}")
 
 
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+@click.option("--kinds", default="",
+              help="Only these job kinds, comma-separated (e.g. archive.extract_text).")
+@click.option("--idle-seconds", default=2.0, type=float, show_default=True,
+              help="Pause when no job is due.")
+@with_appcontext
+def worker_command(once, kinds, idle_seconds):
+    """Run background jobs (OCR, indexing, scan batches) as they are queued. Start as
+    many as the machine has cores; `dosar serve` runs them too unless
+    DOSAR_JOB_INTERVAL_SECONDS=0."""
+    import time
+
+    from connectors.jobs.queue import run_next
+    from webapp.database import db
+    from webapp.scheduler import worker_name
+    only = tuple(k.strip() for k in kinds.split(",") if k.strip()) or None
+    name = worker_name("worker")
+    if not once:
+        click.echo(f"Lucrătorul {name} rulează (Ctrl+C pentru oprire).")
+    try:
+        while True:
+            outcome = run_next(db.session, name, only)
+            if outcome is None:
+                db.session.remove()
+                if once:
+                    break
+                time.sleep(idle_seconds)
+                continue
+            line = f"{outcome.kind} #{outcome.job_id}: {outcome.status}"
+            click.echo(line + (f" — {outcome.error}" if outcome.error else ""))
+    except KeyboardInterrupt:
+        click.echo("Lucrătorul s-a oprit.")
+
+
 @main.command("bench", context_settings={"ignore_unknown_options": True})
 @click.argument("name")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

@@ -8,6 +8,7 @@ from connectors.registry.models import RegisterEntry
 from engine import audit, notifications, runtime, substitution
 from engine.errors import EngineError, NotPermitted, TaskNotAvailable
 from engine.models import HumanTask
+from webapp.archive.form_uploads import keep_form_uploads
 from webapp.auth.models import User, UserGroup
 from webapp.auth.session import current_actor, login_required
 from webapp.database import db
@@ -186,6 +187,8 @@ def complete(task_id):
     title = task.title
     try:
         runtime.complete_task(db.session, task.id, current_actor(), data)
+        if task.form_name:      # the form's files join the entry's archive, same transaction
+            keep_form_uploads(task.instance_id, form, data)
         db.session.commit()
     except TaskNotAvailable as err:
         db.session.rollback()

@@ -13,6 +13,7 @@ from engine.deployment import latest_definition
 from engine.errors import EngineError
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.models_sla import SlaClock
+from webapp.archive.form_uploads import keep_form_uploads
 from webapp.auth.models import Department, User
 from webapp.auth.session import current_actor, group_required, login_required
 from webapp.database import db
@@ -29,6 +30,9 @@ CANCELLERS = {"registratura", "admin"}
 ENTRY_ACTIONS = {
     "entry.cancelled": lazy_gettext("a anulat înregistrarea"),
     "entry.linked": lazy_gettext("a conexat documentul"),
+    "archive.document_added": lazy_gettext("a adăugat documentul"),
+    "archive.version_added": lazy_gettext("a încărcat o versiune nouă"),
+    "archive.document_read": lazy_gettext("a descărcat documentul"),
 }
 
 
@@ -71,6 +75,7 @@ def new():
         try:
             instance = runtime.start_instance(db.session, definition.name, data, current_actor(),
                                               title=data.get("summary", "")[:200])
+            keep_form_uploads(instance.id, form, data)   # the scan joins the entry's archive
             db.session.commit()
         except EngineError as err:
             db.session.rollback()

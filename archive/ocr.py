@@ -85,7 +85,7 @@ def extract(data: bytes, content_type: str, languages: str) -> Extraction:
         thumbnail = None
         for page in _scanned_pages(data, content_type, keep):
             if page.number == 1:
-                thumbnail = _thumbnail(page.image)
+                thumbnail = _thumbnail(page.image, page.jpeg)
             ocr_pdfs[page.number], ocr_texts[page.number] = ocr_page(page, work, languages)
         count = len(texts) if content_type == PDF else len(ocr_pdfs)
         if count == 0:
@@ -188,10 +188,14 @@ def _dpi(page: Page) -> tuple[float, float]:
     return (page.dpi, page.dpi) if page.dpi else (OCR_DPI, OCR_DPI)
 
 
-def _thumbnail(image: Image.Image) -> bytes:
-    small = _plain(image.convert("L") if image.mode in ("1", "I", "I;16", "F") else image)
-    small = small.copy()
+def _thumbnail(image: Image.Image, jpeg: bytes | None = None) -> bytes:
+    if jpeg is not None:
+        # A JPEG of its own: decoded straight at a fraction of its size (draft mode).
+        small = Image.open(io.BytesIO(jpeg))
+    else:
+        small = image.convert("L") if image.mode in ("1", "I", "I;16", "F") else image.copy()
     small.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 20))
+    small = _plain(small)
     out = io.BytesIO()
     small.save(out, format="PNG", optimize=False)
     return out.getvalue()

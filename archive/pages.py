@@ -115,11 +115,17 @@ def _single_scan(page) -> Page | None:
     dpi = width / ((right - left) / 72)
     if not 70 <= dpi <= 1200:
         return None
-    image = scan.get_bitmap(render=False).to_pil()
-    jpeg = None
     if scan.get_filters() == ["DCTDecode"] and meta.bits_per_pixel in (8, 24):
         jpeg = bytes(scan.get_data(decode_simple=False))
-    return Page(0, image, dpi=round(dpi, 2), jpeg=jpeg)
+        try:
+            # Opened, not decoded: whoever needs the pixels decodes them (a thumbnail
+            # only a reduced draft); OCR hands the JPEG bytes on as they are.
+            image = Image.open(io.BytesIO(jpeg))
+            if image.mode in ("L", "RGB") and image.size == scan.get_px_size():
+                return Page(0, image, dpi=round(dpi, 2), jpeg=jpeg)
+        except (OSError, ValueError):
+            pass
+    return Page(0, scan.get_bitmap(render=False).to_pil(), dpi=round(dpi, 2))
 
 
 def _image_dpi(frame: Image.Image) -> float:

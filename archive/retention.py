@@ -22,7 +22,7 @@ from connectors.registry.models import NomenclatorFile, RegisterEntry
 from .documents import ArchiveError, request_reindex
 from .metadata import folder_sheet, metadata_sheet
 from .models import (ArchiveDocument, ArchiveFolder, ArchiveVersion, DestructionRecord,
-                     DisposalItem, DisposalList, ScanSegment)
+                     DisposalItem, DisposalList, ScanBatch, ScanSegment)
 from .storage import LocalStorage
 
 PENDING = ("proposed", "approved")
@@ -272,6 +272,9 @@ def _used_elsewhere(session: Session, files: set[str], doomed_docs: list[int]) -
             ScanSegment.sha256.in_(chunk),
             (ScanSegment.document_id.is_(None)) | ScanSegment.document_id.not_in(
                 doomed_docs or [0]))).scalars())
+        # A scan batch is kept as received (it may hold other folders' pages too).
+        used.update(session.execute(select(ScanBatch.sha256).where(
+            ScanBatch.sha256.in_(chunk))).scalars())
     return used
 
 

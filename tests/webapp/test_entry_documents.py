@@ -4,13 +4,14 @@ identified and audited downloads, and who may add or read them."""
 import io
 import json
 import re
-from datetime import date
+from datetime import datetime
 
+import pytest
 from PIL import Image
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from archive.models import (ArchiveDocument, ArchiveFolder, DestructionRecord, DisposalList)
+from archive.models import ArchiveDocument, ArchiveFolder, DestructionRecord, DisposalList
 from archive.storage import LocalStorage
 from connectors.audit import AuditEvent
 from connectors.registry.models import NomenclatorFile, RegisterEntry
@@ -207,7 +208,6 @@ def test_text_state_searchable_pdf_thumbnail_and_a_destroyed_document(demo_app):
                                          destroyed_by="arhivar", approval_act=approved.approval_act,
                                          metadata_json="{}"))
         db.session.get(RegisterEntry, entry_id).folder_id = folder.id
-        from datetime import datetime
         db.session.get(ArchiveDocument, scan_id).destroyed_at = datetime(2028, 1, 15, 10, 0)
         db.session.commit()
         db.session.remove()
@@ -240,3 +240,42 @@ def test_a_file_from_a_task_form_joins_the_entrys_documents(demo_app):
     assert "Răspunsul redactat (fișier)" in links and "raspuns-semnat.pdf" in page
     assert client.get(links["Răspunsul redactat (fișier)"]).data == answer
     assert "din formular" in page
+
+
+def scanned_pdf(line: str) -> bytes:
+    """A page as a scanner gives it: a picture of text, no text layer."""
+    import img2pdf
+    from PIL import ImageDraw, ImageFont
+    page = Image.new("L", (1240, 600), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 44)
+    ImageDraw.Draw(page).text((80, 120), line, font=font, fill=0)
+    picture = io.BytesIO()
+    page.save(picture, "JPEG", quality=90, dpi=(150, 150))
+    return img2pdf.convert(picture.getvalue())
+
+
+@pytest.mark.slow
+def test_after_ocr_the_page_offers_the_searchable_pdf_and_verify_checks_it(demo_app):
+    """The real text extraction job (Tesseract) runs on the desk's scan; the entry page
+    then shows its thumbnail and searchable PDF, and the archive check covers them."""
+    from connectors.jobs.queue import run_pending
+    from webapp.database import db
+    scan = scanned_pdf("Cerere iluminat public strada Lunga")
+    client = login(demo_app.test_client(), "registratura")
+    assert register_petition(client, scan=(io.BytesIO(scan), "scanare.pdf")).status_code == 302
+    with demo_app.app_context():
+        entry_id = db.session.execute(select(ProcessInstance.document_id)).scalar_one()
+        outcomes = run_pending(db.session, kinds=("archive.extract_text",))
+        assert [o.status for o in outcomes] == ["done"]
+        db.session.remove()
+    page = client.get(f"/registratura/{entry_id}").text
+    assert "text extras" in page and "1 pagină" in page and "în așteptare" not in page
+    pdf_link = re.search(r'<a class="searchable" href="([^"]+)">', page).group(1)
+    searchable = client.get(pdf_link).data
+    assert searchable.startswith(b"%PDF-") and searchable != scan
+    thumbnail = re.search(r'<img class="thumbnail" src="([^"]+)"', page).group(1)
+    assert client.get(thumbnail).data.startswith(b"\x89PNG")
+    result = demo_app.test_cli_runner().invoke(args=["archive", "verify", "--json"])
+    report = json.loads(result.output)
+    # original, searchable PDF, text and thumbnail
+    assert result.exit_code == 0 and report["checked"] == 4 and report["ok"]

@@ -10,7 +10,8 @@ import sys
 from contextlib import contextmanager
 
 import click
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (abort, current_app, flash, g, redirect, render_template, request,
+                   send_file, url_for)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,8 +21,8 @@ from archive.storage import StorageError
 from archive.verify import verify_archive
 from connectors.audit import record_event
 from connectors.registry.models import RegisterEntry
-from forms.files import SUPPORTED_TYPES, TYPE_NAMES, EXTENSIONS, UploadRejected, \
-    check_upload, is_empty_upload
+from forms.files import (EXTENSIONS, SUPPORTED_TYPES, TYPE_NAMES, UploadRejected,
+                         check_upload, is_empty_upload)
 from forms.messages import format_size, quote, text
 from webapp.auth.models import User
 from webapp.auth.session import login_required
@@ -163,13 +164,17 @@ def document_file(document_id, number, kind):
         return render_template("error.html", title=_("Fișier indisponibil"), message=_(
             "Fișierul lipsește din depozitul arhivei. Anunțați arhivarul; comanda «dosar "
             "archive verify» arată ce fișiere lipsesc.")), 404
-    with _write_transaction():
-        record_event(db.session, g.user.username, "archive.document_read",
-                     object_ref=f"entry:{document.entry_id}",
-                     summary=f"{document.title}, versiunea {version.number}"
-                             + (" (PDF căutabil)" if role == "searchable" else ""),
-                     after={"document": document.uid, "version": version.number,
-                            "role": role, "sha256": sha256})
+    try:
+        with _write_transaction():      # no copy leaves without its record
+            record_event(db.session, g.user.username, "archive.document_read",
+                         object_ref=f"entry:{document.entry_id}",
+                         summary=f"{document.title}, versiunea {version.number}"
+                                 + (" (PDF căutabil)" if role == "searchable" else ""),
+                         after={"document": document.uid, "version": version.number,
+                                "role": role, "sha256": sha256})
+    except Exception:
+        stream.close()
+        raise
     if role == "original":
         return send_file(stream, mimetype=version.content_type, as_attachment=True,
                          download_name=version.filename or f"document-{document.id}")

@@ -16,8 +16,8 @@ Prints one JSON object with the medians, overhead_ratio = pipeline / raw (target
 ≤ 1.10), the rounds and the languages; beside the wall times, the CPU seconds of both
 (this process and its Tesseract children), which other work on the machine does not
 inflate. The job hands Tesseract a scan page's own JPEG (nothing re-encoded), the raw
-measure the rendered grey pixels: both give Tesseract the same page at 300 dpi. Exits 1 if the job did not produce a
-searchable PDF whose text has the letter's words.
+measure the rendered grey pixels: both give Tesseract the same page at 300 dpi.
+Exits 1 if the job did not produce a searchable PDF whose text has the letter's words.
 
     dosar bench ocr [--pages 6] [--quick] [--rounds 3]
 """

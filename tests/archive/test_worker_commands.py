@@ -82,6 +82,8 @@ def test_dead_jobs_are_listed_with_their_error_and_can_be_retried(cli, data_app)
         job.last_error = "ConnectionError: Elasticsearch nu răspunde la 127.0.0.1:9200"
         enqueue(session, EXTRACT_TEXT, {"version_id": 1},
                 run_after=utcnow() + timedelta(hours=1))
+        busy = enqueue(session, EXTRACT_TEXT, {"version_id": 2})
+        busy.status, busy.locked_by, busy.locked_at = "running", "worker@arhiva:812", utcnow()
         session.commit()
         return job.id
     job_id = in_app(data_app, dead_job)
@@ -89,6 +91,7 @@ def test_dead_jobs_are_listed_with_their_error_and_can_be_retried(cli, data_app)
     listing = cli("archive", "jobs")
     assert listing.exit_code == 0, listing.output
     assert "În așteptare: 1" in listing.output and "eșuate definitiv: 1" in listing.output
+    assert "archive.extract_text version_id=2 — worker@arhiva:812" in listing.output
     assert f"#{job_id} archive.index_entry entry_id=3" in listing.output
     assert "Elasticsearch nu răspunde" in listing.output
 

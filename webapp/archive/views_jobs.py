@@ -32,6 +32,15 @@ def jobs_command(limit):
                f"   eșuate definitiv: {counts.get('dead', 0)}")
     for kind, status, count in by_kind:
         click.echo(f"  {kind:<28} {status:<8} {count}")
+    running = db.session.execute(
+        select(BackgroundJob).where(BackgroundJob.status == "running")
+        .order_by(BackgroundJob.locked_at)).scalars().all()
+    if running:
+        click.echo("\nÎn lucru:")
+    for job in running:
+        since = job.locked_at.strftime("%Y-%m-%d %H:%M") if job.locked_at else "-"
+        click.echo(f"  #{job.id} {job.kind} {_payload(job.payload_json)} — {job.locked_by}, "
+                   f"din {since} (încercarea {job.attempts})")
     dead = db.session.execute(
         select(BackgroundJob).where(BackgroundJob.status == "dead")
         .order_by(BackgroundJob.finished_at.desc(), BackgroundJob.id.desc())

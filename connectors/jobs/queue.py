@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, dict], None]
 HANDLERS: dict[str, Handler] = {}
 
-LEASE = timedelta(minutes=15)   # a running job older than this is taken again
+# A running job older than this is taken again (its worker is presumed dead). Long
+# enough for OCR of a ~300-page scan; a dead worker's job waits this long.
+LEASE = timedelta(minutes=30)
 BACKOFF_SECONDS = 30            # 30 s, 60 s, 120 s… between attempts
 
 
@@ -98,6 +100,9 @@ def run_next(session: Session, worker: str = "worker",
         return None
     job = session.get(BackgroundJob, job_id)
     kind, payload = job.kind, json.loads(job.payload_json)
+    # End the read before the handler: on SQLite an open transaction may hold the
+    # write lock, and a handler can run for minutes (OCR of a long scan).
+    session.rollback()
     try:
         function = HANDLERS.get(kind)
         if function is None:

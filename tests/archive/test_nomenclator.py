@@ -205,6 +205,7 @@ def test_departments_are_checked_when_the_town_hall_gives_its_list(session):
         "linia 1, compartiment: „contabilitate” nu este un compartiment al primăriei"]
 
 
+@sqlite_only
 def test_a_file_that_holds_documents_keeps_its_retention_term_whoever_asks(session, tmp_path):
     from archive.storage import LocalStorage
     entry = archived(session, "RP-1", date(2024, 5, 6))

@@ -98,7 +98,7 @@ def nomenclator_save():
     form = {k: request.form.get(k, "").strip() for k in (*FIELDS, "activ", "id")}
     editing = db.get_or_404(NomenclatorFile, int(form["id"])) if form["id"].isdigit() else None
     values, problems = check_fields(form["cod"], form["compartiment"], form["titlu"],
-                                    form["termen"], departments=set(_departments()))
+                                    form["termen"], departments=set(_departments()) or None)
     errors = {name: f"«{_label(name)}»: {message}" for name, message in problems.items()}
     if not errors:
         try:
@@ -132,7 +132,7 @@ def nomenclator_import():
                                       "de obicei câteva sute de rânduri.")], status=422)
     try:
         result = import_nomenclator(db.session, decode_csv(data), g.user.username,
-                                    departments=set(_departments()))
+                                    departments=set(_departments()) or None)
     except NomenclatorImportError as err:
         db.session.rollback()
         return _page(import_errors=err.errors, status=422)

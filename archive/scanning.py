@@ -15,7 +15,6 @@ import hashlib
 import io
 
 import img2pdf
-import pypdfium2 as pdfium
 from PIL import Image, ImageSequence
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
@@ -36,7 +35,7 @@ from .pages import PDF, TIFF, UnreadableFile, count_pages, iter_pages
 from .storage import LocalStorage
 
 SPLIT_BATCH = "archive.split_batch"     # job kind
-READ_DPI = (150, 200, 300)              # min, default, max resolution barcodes are read at
+READ_DPI = 200                          # pages that are not a plain scan are drawn at
 PLAIN_DPI = 200                         # a TIFF frame that does not say its resolution
 
 
@@ -122,10 +121,11 @@ def split_batch(session: Session, storage: LocalStorage, batch: ScanBatch) -> No
         data = stream.read()
     content_type = sniff_type(data)
     try:
+        # A scanned page is read in its own pixels; a page made by a program, drawn.
         pages = [read_page(page.image) for page in iter_pages(
-            data, content_type, dpi=_reading_dpi(data, content_type), with_text=False)]
+            data, content_type, dpi=READ_DPI, with_text=False, native=True)]
         pieces = cut(pages)
-        files = _segment_files(data, content_type, pieces)
+        files = _segment_files(data, content_type, pieces, len(pages))
     except (UnreadableFile, PyPdfError, OSError, ValueError) as err:
         batch.status, batch.error = "failed", f"Lotul nu poate fi citit: {err}"[:500]
         record_event(session, batch.received_by, "archive.batch_failed",
@@ -175,32 +175,11 @@ def cut(pages: list[PageCodes]) -> list[tuple[int, int]]:
     return pieces
 
 
-def _reading_dpi(data: bytes, content_type: str) -> int:
-    """A scanned PDF page is read at its own resolution (no detail lost, none made up),
-    within READ_DPI; a PDF made by a program, at the default."""
-    low, default, high = READ_DPI
-    if content_type != PDF:
-        return default
-    pdf = pdfium.PdfDocument(data)
-    try:
-        page = pdf[0]
-        width_inches = page.get_width() / 72
-        best = 0
-        for obj in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=1):
-            best = max(best, obj.get_px_size()[0])
-        page.close()
-    except pdfium.PdfiumError:
-        return default
-    finally:
-        pdf.close()
-    if not best or width_inches <= 0:
-        return default
-    return max(low, min(high, round(best / width_inches)))
-
-
-def _segment_files(data: bytes, content_type: str, pieces) -> list[bytes]:
+def _segment_files(data: bytes, content_type: str, pieces, count: int) -> list[bytes]:
     if content_type == PDF:
         reader = PdfReader(io.BytesIO(data))
+        if len(reader.pages) != count:     # a damaged file the two readers see differently
+            raise ValueError(f"{count} pagini citite, {len(reader.pages)} pagini de copiat")
         return [_pdf_pages(reader, first, last) for first, last in pieces]
     with Image.open(io.BytesIO(data)) as image:
         frames = [_frame_file(frame) for frame in ImageSequence.Iterator(image)]
@@ -305,8 +284,8 @@ def match_segment(session: Session, storage: LocalStorage, segment: ScanSegment,
                   entry: RegisterEntry, actor: str | None) -> ArchiveDocument:
     """A clerk attaches a segment from the manual-matching queue to `entry`."""
     if segment.status == "matched":
-        raise ArchiveError(f"Documentul scanat a fost deja atașat la înregistrarea "
-                           f"{segment.entry.label if segment.entry else ''}.".replace(" .", "."))
+        where = f" la înregistrarea {segment.entry.label}" if segment.entry else ""
+        raise ArchiveError(f"Documentul scanat a fost deja atașat{where}.")
     if entry.cancelled:
         raise ArchiveError(f"Înregistrarea {entry.label} este anulată; documentul scanat nu "
                            "se poate atașa la ea.")

@@ -11,8 +11,10 @@ asked by a department's clerk (visibility filter). Each query is a full `search(
 count, ranking, facets, one page of 20 hits with snippets.
 
 Prints one JSON object: documents, index_docs_per_s, index_s, index_mb,
-query_p50_ms, query_p95_ms, query_max_ms, queries, facets_approximate_share, backend,
-peak_rss_mb.
+query_p50_ms, query_p95_ms, query_max_ms, queries, facets_approximate_share (queries
+whose facets were counted over the newest matches only), ranked_by_relevance_share
+(queries with words ordered by BM25 rather than newest first), backend, peak_rss_mb
+(the process's peak resident memory, the memory-mapped index pages included).
 
     dosar bench search [--docs N] [--quick] [--keep]
 """
@@ -49,17 +51,18 @@ def build(backend: Fts5Backend, corpus: Corpus) -> float:
     return time.perf_counter() - start
 
 
-def run_queries(backend: Fts5Backend, corpus: Corpus) -> tuple[list[float], int]:
+def run_queries(backend: Fts5Backend, corpus: Corpus) -> tuple[list[float], int, int]:
     queries = corpus.queries(WARM_UP + TIMED)
     for query in queries[:WARM_UP]:
         backend.search(query)
-    times, approximate = [], 0
+    times, approximate, by_relevance = [], 0, 0
     for query in queries[WARM_UP:]:
         start = time.perf_counter()
         result = backend.search(query)
         times.append((time.perf_counter() - start) * 1000)
         approximate += result.facets_approximate
-    return times, approximate
+        by_relevance += bool(query.text) and result.ranked_by == "relevance"
+    return times, approximate, by_relevance
 
 
 def main() -> None:
@@ -76,8 +79,10 @@ def main() -> None:
         corpus = Corpus(size)
         index_s = build(backend, corpus)
         count = backend.count()
-        times, approximate = run_queries(backend, corpus)
+        times, approximate, by_relevance = run_queries(backend, corpus)
+        backend.close()               # folds the write-ahead log into the file
         index_bytes = sum(p.stat().st_size for p in folder.iterdir())
+        with_words = sum(1 for q in corpus.queries(WARM_UP + TIMED)[WARM_UP:] if q.text)
         cuts = statistics.quantiles(times, n=100)
         report = {
             "backend": backend.name, "documents": count,
@@ -87,9 +92,9 @@ def main() -> None:
             "query_p95_ms": round(cuts[94], 2), "query_max_ms": round(max(times), 2),
             "queries": len(times),
             "facets_approximate_share": round(approximate / len(times), 2),
+            "ranked_by_relevance_share": round(by_relevance / max(with_words, 1), 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
-        backend.close()
         print(json.dumps(report, ensure_ascii=False))
         if args.keep:
             print(f"index kept at {path}", file=sys.stderr)

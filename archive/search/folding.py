@@ -89,8 +89,3 @@ def analyze(text: str) -> list[str]:
 def query_terms(text: str) -> list[str]:
     """Distinct terms of what a person typed, in the order typed."""
     return list(dict.fromkeys(analyze(text)))
-
-
-def fold_words(text: str) -> list[str]:
-    """Folded words without stemming or stop words (filter values, e.g. a sender)."""
-    return [fold(raw) for raw in TOKEN.findall(nfc(text)) if len(raw) <= MAX_TOKEN]

@@ -134,7 +134,7 @@ class Fts5Backend:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-131072")      # 128 MiB of pages
-            conn.execute("PRAGMA mmap_size=1073741824")
+            conn.execute("PRAGMA mmap_size=268435456")      # 256 MiB read without copying
             self._local.conn = conn
         return conn
 

@@ -260,6 +260,19 @@ def test_a_registered_document_becomes_findable_and_changes_follow(demo_app):
                                            include_cancelled=True)).hits[0].cancelled
 
 
+def test_an_entry_no_longer_in_the_register_leaves_the_index(demo_app):
+    from archive.indexing import current_backend, index_entry
+    from connectors.registry.models import RegisterEntry
+    from webapp.database import db
+    with demo_app.app_context():
+        current_backend().index([SearchDocument(**{**ENTRIES[1].__dict__, "entry_id": 99999}),
+                                 ENTRIES[3]])
+        assert db.session.get(RegisterEntry, 99999) is None
+        index_entry(db.session, {"entry_id": 99999})
+    assert search_as(demo_app, SearchQuery(text="iluminat")).total == 0
+    assert search_as(demo_app, SearchQuery(text="buget")).total == 1
+
+
 def test_reindex_all_rebuilds_from_the_register_and_the_stored_text(demo_app, tmp_path):
     import io
 

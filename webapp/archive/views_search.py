@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import click
-from flask import g, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -119,7 +119,7 @@ def search():
             form.errors["q"] = str(err)
     return render_template("archive/search.html", form=form, result=result,
                            whole_register=allowed is None, max_results=MAX_RESULTS,
-                           user=g.user, **_choices()), 422 if form.errors else 200
+                           **_choices()), 422 if form.errors else 200
 
 
 @archive_cli.command("reindex")

@@ -23,6 +23,7 @@ from connectors.registry import cancel_entry  # noqa: E402
 from connectors.registry.models import RegisterEntry  # noqa: E402
 from scan_testkit import (cover_sheet, fax_pdf, letter, make_registers, pages_of,  # noqa: E402
                           register, scan)
+from webapp.archive.views_scans import poll_scan_folder  # noqa: E402
 from webapp.database import db  # noqa: E402
 from webapp_testkit import login, post, register_petition  # noqa: E402
 
@@ -188,3 +189,8 @@ def test_dosar_archive_watch_takes_the_folder_in_and_splits_the_batches(app, tmp
         document = db.session.execute(select(ArchiveDocument)).scalar_one()
         assert document.title == f"Scanare {label}"
         db.session.remove()
+    # What the scheduler of `dosar serve` calls: one look, the splitting left to the jobs.
+    (inbox / "lot-2.pdf").write_bytes(fax_pdf(scan(pages_of(letter("Anexă", 1)))))
+    os.utime(inbox / "lot-2.pdf", (past, past))
+    assert [name for name, _ in poll_scan_folder(app).received] == ["lot-2.pdf"]
+    assert (inbox / "preluate" / "lot-2.pdf").exists()

@@ -198,6 +198,28 @@ def test_pages_split_the_results(backend):
     assert not set(ids(first)) & set(ids(third))
 
 
+def test_fts5_bounds_its_work_on_big_result_sets(tmp_path, monkeypatch):
+    """The same limits as at a million entries, made small: past them the count is a
+    lower bound, the facets a sample of the newest matches, the order newest first."""
+    import archive.search.fts5 as fts5
+    backend = Fts5Backend(str(tmp_path / "search.sqlite"))
+    backend.index([SearchDocument(i, f"{i}/0{1 + i % 2}.03.2026", date(2026, 3, 1 + i % 2),
+                                  "Ana Pop", "taxe" if i % 2 else "urbanism", "cerere",
+                                  summary="Certificat fiscal" + " fiscal" * (i == 3),
+                                  visibility=["taxe"]) for i in range(1, 11)])
+    ranked = backend.search(SearchQuery(text="fiscal"))
+    assert (ranked.ranked_by, ranked.total, ranked.total_exact) == ("relevance", 10, True)
+    assert ranked.hits[0].entry_id == 3           # says «fiscal» twice
+    monkeypatch.setattr(fts5, "MAX_RESULTS", 6)
+    monkeypatch.setattr(fts5, "FACET_WINDOW", 4)
+    monkeypatch.setattr(fts5, "RANK_DF", 5)
+    result = backend.search(SearchQuery(text="fiscal"))
+    assert (result.total, result.total_exact, result.ranked_by) == (6, False, "date")
+    assert ids(result)[:4] == [10, 9, 8, 7]        # newest first
+    assert result.facets_approximate and result.facets_sample == 4
+    assert dict(result.facets["department"]) == {"taxe": 2, "urbanism": 2}   # of 10, 9, 8, 7
+
+
 def test_the_index_survives_reopening(tmp_path):
     path = str(tmp_path / "search.sqlite")
     Fts5Backend(path).index(ENTRIES[:2])

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import click
 from flask import render_template, request
-from flask_babel import gettext as _
+from flask_babel import format_number, gettext as _
 from sqlalchemy import select
 
 from archive import settings as archive_settings
@@ -118,7 +118,7 @@ def search():
         except SearchError as err:
             form.errors["q"] = str(err)
     return render_template("archive/search.html", form=form, result=result,
-                           whole_register=allowed is None, max_results=MAX_RESULTS,
+                           whole_register=allowed is None, max_results=MAX_RESULTS, number=format_number,
                            **_choices()), 422 if form.errors else 200
 
 

@@ -98,12 +98,12 @@ def _refuse_unless_open(folder: ArchiveFolder, entry: RegisterEntry) -> None:
 
 
 @entry_changed.connect
-def _on_entry_changed(sender, session=None, entry_id=None, reason=None, **_):
+def _on_entry_changed(sender, session=None, entry_id=None, reason=None, actor=None, **_):
     if reason != "archived" or session is None:
         return
     entry = session.get(RegisterEntry, entry_id)
     if entry is not None and entry.file_code:
-        file_into_folder(session, entry)
+        file_into_folder(session, entry, actor)
 
 
 @dataclass

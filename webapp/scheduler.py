@@ -74,5 +74,9 @@ def start(app) -> BackgroundScheduler | None:
         # never stacks a second one beside it (dedicated workers add parallelism).
         scheduler.add_job(run_jobs, "interval", args=[app], seconds=jobs, id="jobs",
                           next_run_time=now, max_instances=1, coalesce=True)
+        # The scan station's folder is looked at by the process that runs archive jobs.
+        from webapp.archive.views_scans import SCAN_POLL_SECONDS, poll_scan_folder
+        scheduler.add_job(poll_scan_folder, "interval", args=[app], seconds=SCAN_POLL_SECONDS,
+                          id="scan-folder", next_run_time=now, max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

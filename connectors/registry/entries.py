@@ -42,7 +42,7 @@ def cancel_entry(session: Session, entry: RegisterEntry, actor: str, reason: str
         raise RegistryError(f"Înregistrarea {entry.label} este deja anulată.")
     entry.cancelled, entry.cancelled_at, entry.cancelled_by = True, utcnow(), actor
     entry.cancel_reason = reason[:500]
-    announce_entry_changed(session, entry.id, "cancelled")
+    announce_entry_changed(session, entry.id, "cancelled", actor)
     return entry
 
 

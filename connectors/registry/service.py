@@ -49,7 +49,7 @@ def register_document_operation(context, data: dict, register: str = "",
                               document_type=document_type or procedure.get("document_type", ""),
                               **fields)
     context.on_document_registered(entry.id, entry.registered_on)
-    announce_entry_changed(context.session, entry.id, "registered")
+    announce_entry_changed(context.session, entry.id, "registered", context.actor)
     return {"entry_id": entry.id, "number": entry.number, "label": entry.label,
             "registered_on": entry.registered_on.isoformat(),
             "access_code": entry.access_code}
@@ -60,7 +60,7 @@ def assign_entry_operation(context, data: dict) -> dict:
     entry = _entry(context, data)
     entry.department = str(data.get("department") or entry.department)[:100]
     entry.assigned_to = str(data.get("assigned_clerk") or "")[:100]
-    announce_entry_changed(context.session, entry.id, "assigned")
+    announce_entry_changed(context.session, entry.id, "assigned", context.actor)
     return {"department": entry.department, "assigned_to": entry.assigned_to}
 
 
@@ -70,7 +70,7 @@ def record_dispatch_operation(context, data: dict) -> dict:
     record_answer(entry, on=_day(data.get("dispatch_date"), context.today),
                   channel=str(data.get("dispatch_channel") or "ghiseu"),
                   outcome=str(data.get("outcome", "")), recipient=str(data.get("recipient", "")))
-    announce_entry_changed(context.session, entry.id, "answered")
+    announce_entry_changed(context.session, entry.id, "answered", context.actor)
     return {"dispatched_on": entry.dispatched_on.isoformat(), "outcome": entry.outcome,
             "dispatch_channel": entry.dispatch_channel}
 
@@ -86,6 +86,6 @@ def archive_entry_operation(context, data: dict) -> dict:
     entry.file_code, entry.archived_on = nomenclator_file.code, context.today
     # The archive puts the entry into that file's folder of the year (and refuses a
     # closed one) while listening to this.
-    announce_entry_changed(context.session, entry.id, "archived")
+    announce_entry_changed(context.session, entry.id, "archived", context.actor)
     return {"file_code": nomenclator_file.code, "archived_on": context.today.isoformat(),
             "retention": nomenclator_file.retention_label}

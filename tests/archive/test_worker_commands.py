@@ -121,6 +121,7 @@ def test_the_served_app_runs_background_jobs_itself(data_app):
     try:
         job = running.get_job("jobs")
         assert job is not None and job.max_instances == 1
+        assert running.get_job("scan-folder") is not None     # the scan station's folder
     finally:
         running.shutdown(wait=True)
     data_app.config.update(TIMER_INTERVAL_SECONDS=0, JOB_INTERVAL_SECONDS=0)

@@ -193,7 +193,8 @@ def test_an_entrys_page_shows_its_term_holder_history_and_files(demo_app):
     assert step in holder and groups[0] in holder                           # who has it now
     left = (due_on - TODAY).days
     assert due_on.strftime("%d.%m.%Y") in page and f"{left} zile rămase" in page
-    download = re.search(r'href="(/dosare/\d+/fisiere/[0-9a-f]{64})">petitie.pdf<', page).group(1)
+    download = re.search(r'href="(/arhiva/documente/\d+/versiuni/1/original)">petitie.pdf<',
+                         page).group(1)
     assert client.get(download).data == pdf
     assert f'href="/dosare/{instance_id}"' in page
     assert f'href="/registratura/{entry_id}/recipisa.pdf"' in page

@@ -56,15 +56,6 @@ def isoday_filter(text):
     return moment.strftime("%d.%m.%Y" if len(str(text)) == 10 else "%d.%m.%Y %H:%M")
 
 
-# What the archive's own audit events mean, in a document's history.
-ARCHIVE_ACTIONS = {
-    "archive.filed": lazy_gettext("documentul a fost clasat în dosar"),
-    "archive.document_added": lazy_gettext("a adăugat documentul"),
-    "archive.version_added": lazy_gettext("a adăugat o versiune nouă"),
-    "archive.document_read": lazy_gettext("a descărcat documentul"),
-    "archive.document_destroyed": lazy_gettext("documentul a fost eliminat (termen expirat)"),
-}
-
 
 def _page(form=None, errors=None, import_errors=None, editing=None, status=200):
     departments = _departments()
@@ -165,8 +156,7 @@ def _sheet(document: ArchiveDocument) -> dict:
 def metadata_page(uid):
     document = _readable_document(uid)
     return render_template("archive/metadata.html", document=document, sheet=_sheet(document),
-                           labels=LABELS, departments=_departments(),
-                           actions=ARCHIVE_ACTIONS)
+                           labels=LABELS, departments=_departments())
 
 
 @bp.route("/documente/<uid>.json")

@@ -19,7 +19,7 @@ from webapp.auth.session import current_actor, group_required, login_required
 from webapp.database import db
 from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
                                    store_upload)
-from webapp.instances.views import can_view, file_link
+from webapp.instances.views import can_view
 
 from . import queries
 from .access import may_read_entry, own_departments, readable_entry, sees_whole_register
@@ -27,13 +27,6 @@ from .access import may_read_entry, own_departments, readable_entry, sees_whole_
 bp = Blueprint("registry", __name__, template_folder="templates", url_prefix="/registratura")
 
 CANCELLERS = {"registratura", "admin"}
-ENTRY_ACTIONS = {
-    "entry.cancelled": lazy_gettext("a anulat înregistrarea"),
-    "entry.linked": lazy_gettext("a conexat documentul"),
-    "archive.document_added": lazy_gettext("a adăugat documentul"),
-    "archive.version_added": lazy_gettext("a încărcat o versiune nouă"),
-    "archive.document_read": lazy_gettext("a descărcat documentul"),
-}
 
 
 def _startable() -> list[ProcessDefinition]:
@@ -228,13 +221,6 @@ def _link_target(entry: RegisterEntry, text: str, raw_id: str):
 def _entry_page(entry: RegisterEntry, errors=None, typed=None, status=200):
     instance = _instance_of(entry)
     readable = instance is not None and can_view(instance)
-    files = []
-    if readable:
-        # Reading the instance's data loads its workflow: fine for one entry's page.
-        data = runtime.instance_data(db.session, instance)
-        link_to = file_link(instance.id)
-        files = [(ref, link_to(ref)) for ref in data.values()
-                 if isinstance(ref, dict) and "sha256" in ref]
     open_tasks = db.session.execute(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open")
         .order_by(HumanTask.id)).scalars().all() if instance else []
@@ -244,14 +230,14 @@ def _entry_page(entry: RegisterEntry, errors=None, typed=None, status=200):
     groups = g.user.groups
     return render_template(
         "registry/show.html", entry=entry, instance=instance, readable_instance=readable,
-        files=files, history=_history(entry, instance), open_tasks=open_tasks,
+        history=_history(entry, instance), open_tasks=open_tasks,
         holders=_full_names({t.assignee for t in open_tasks if t.assignee}), clock=clock,
         due_on=clock.due_on if clock else (entry.due_on or (instance.due_on if instance else None)),
         matter=matter if len(matter) > 1 else [], visible_ids=_visible_ids(matter),
         departments=_department_names(), document_types=_document_types(),
         may_cancel=bool(groups & CANCELLERS) and not entry.cancelled,
         may_link=bool(groups & CANCELLERS or f"sef-{entry.department}" in groups),
-        errors=errors or {}, typed=typed or {}, entry_actions=ENTRY_ACTIONS), status
+        errors=errors or {}, typed=typed or {}), status
 
 
 def _history(entry: RegisterEntry, instance: ProcessInstance | None) -> list[AuditEvent]:

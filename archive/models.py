@@ -88,7 +88,7 @@ class ScanBatch(Base):
     filename: Mapped[str] = mapped_column(String(300), default="")
     source: Mapped[str] = mapped_column(String(20), default="upload")  # upload / folder
     pages: Mapped[Optional[int]] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/split/failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/split/failed/disposed
     error: Mapped[str] = mapped_column(String(500), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     received_by: Mapped[Optional[str]] = mapped_column(String(100))

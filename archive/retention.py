@@ -171,6 +171,7 @@ def execute_disposal(session: Session, storage: LocalStorage, disposal: Disposal
     files = {sha for docs in documents_by_folder.values() for d in docs
              for v in d.versions for sha in v.stored_files().values()}
     doomed_docs = [d.id for docs in documents_by_folder.values() for d in docs]
+    files |= _scan_batches_used_up(session, doomed_docs)
     shared = _used_elsewhere(session, files, doomed_docs)
     for folder in doomed:
         documents = documents_by_folder.get(folder.id, [])
@@ -272,10 +273,30 @@ def _used_elsewhere(session: Session, files: set[str], doomed_docs: list[int]) -
             ScanSegment.sha256.in_(chunk),
             (ScanSegment.document_id.is_(None)) | ScanSegment.document_id.not_in(
                 doomed_docs or [0]))).scalars())
-        # A scan batch is kept as received (it may hold other folders' pages too).
-        used.update(session.execute(select(ScanBatch.sha256).where(
-            ScanBatch.sha256.in_(chunk))).scalars())
     return used
+
+
+def _scan_batches_used_up(session: Session, doomed_docs: list[int]) -> set[str]:
+    """Scan batches whose every document is destroyed by now: the batch as received
+    holds their pages too, so it goes with them. A batch that still holds a page of a
+    kept document, or one never matched, stays."""
+    if not doomed_docs:
+        return set()
+    batch_ids = set()
+    for start in range(0, len(doomed_docs), 500):
+        batch_ids.update(session.execute(select(ScanSegment.batch_id).where(
+            ScanSegment.document_id.in_(doomed_docs[start:start + 500]))).scalars())
+    gone = set(doomed_docs)
+    used_up = set()
+    for batch in session.execute(select(ScanBatch).where(
+            ScanBatch.id.in_(sorted(batch_ids)))).scalars():
+        alive = [seg for seg in batch.segments if seg.document_id is None or (
+            seg.document_id not in gone and session.get(ArchiveDocument, seg.document_id)
+            .destroyed_at is None)]
+        if not alive:
+            used_up.add(batch.sha256)
+            batch.status = "disposed"
+    return used_up
 
 
 # ---- deleting files once the destruction is committed ----------------------------------

@@ -188,7 +188,8 @@ def _referenced_hashes(session: Session) -> Iterator[str]:
     parts = [select(column.label("sha256")).join(d, v.document_id == d.id)
              .where(_live(), column.isnot(None))
              for column in (v.sha256, v.searchable_sha256, v.text_sha256, v.thumbnail_sha256)]
-    parts.append(select(ScanBatch.sha256.label("sha256")))
+    # A batch whose documents were all destroyed went with them (status "disposed").
+    parts.append(select(ScanBatch.sha256.label("sha256")).where(ScanBatch.status != "disposed"))
     parts.append(select(ScanSegment.sha256.label("sha256"))
                  .outerjoin(d, ScanSegment.document_id == d.id)
                  .where(or_(ScanSegment.document_id.is_(None), _live())))

@@ -256,3 +256,36 @@ def test_a_hold_needs_a_reason_and_is_recorded(session, town):
     event = session.execute(select(AuditEvent).where(
         AuditEvent.action == "archive.hold_placed")).scalar_one()
     assert event.object_ref == f"folder:{rp1.id}" and "Litigiu în curs" in event.summary
+
+
+@sqlite_only
+def test_a_scan_batch_goes_with_its_documents_only_when_all_of_them_are_destroyed(
+        session, storage, town):
+    import io
+    from archive.models import ScanBatch, ScanSegment
+    from archive.verify import verify_archive
+
+    def batch(name, *documents):
+        sha, _ = storage.put(io.BytesIO(f"%PDF-1.4 batch {name}".encode()))
+        row = ScanBatch(sha256=sha, filename=f"{name}.pdf", status="split", pages=len(documents))
+        session.add(row)
+        session.flush()
+        for position, document in enumerate(documents, 1):
+            session.add(ScanSegment(batch_id=row.id, position=position, first_page=position,
+                                    last_page=position, sha256=document.current.sha256,
+                                    status="matched", entry_id=document.entry_id,
+                                    document_id=document.id))
+        return row
+    # One batch holds only RP-1/2019 pages; another also a page of the kept RP-2/2024.
+    only_doomed = batch("only-doomed", town["rp1-2019"], town["rp1-2020"])
+    mixed = batch("mixed", town["rp1-2019"], town["rp2-2024"])
+    session.commit()
+
+    execute_disposal(session, storage, approved_list(session, "RP-1/2019", "RP-1/2020"),
+                     "arhivar", today=TODAY)
+    session.commit()
+
+    assert not storage.exists(only_doomed.sha256) and only_doomed.status == "disposed"
+    assert storage.exists(mixed.sha256) and mixed.status == "split"
+    report = verify_archive(session, storage)            # nothing reported missing
+    assert report.missing == [] and report.changed == []

@@ -4,13 +4,14 @@ The index lives beside the main database, whichever that is (SQLite or MariaDB),
 `settings.search_path`, in WAL mode so the web app reads while a worker writes.
 
 Tables:
-- `search_fts` — FTS5, contentless (`content=''`): the terms and their positions,
-  not the text (BM25 needs the positions: with `detail=column` a contentless table
-  scores every match 0). Its columns hold already analysed
-  terms (`folding.analyze`, joined by spaces): `head` (summary and titles), `body`
-  (the documents' text), `sender`, and `meta`, the filter tokens (department, type,
-  file, year, month, day, register number keys, visibility, not-cancelled), so that
-  every filter is one more term in the MATCH conjunction.
+- `search_fts` — FTS5, contentless (`content=''`): terms and their positions, not the
+  text (BM25 needs positions: with `detail=column` a contentless table scores every
+  match 0). Its columns hold already analysed terms (`folding.analyze`, joined by
+  spaces): `head` (summary and titles), `body` (the documents' text), `sender`, and
+  `meta`, the filter tokens (department, type, file, direction, visibility, year,
+  month, day, register number keys, cancelled), so every filter is one more term of
+  the MATCH expression. Its rowid is -entry_id: FTS5 walks lists forwards, so the
+  newest entries come first and a LIMIT stops the walk early.
 - `search_doc` — the entry's fields as given, for the result list and the facets;
   `search_text` — the documents' text, zlib-compressed, for snippets.
 
@@ -18,10 +19,11 @@ A contentless table forgets an entry only when told its exact terms again, so
 removing one re-analyses the text kept in `search_text` (the analysis is
 deterministic; its version is stored and checked on opening).
 
-Big result sets: counting is exact (FTS5 walks the terms' lists). Ranking (BM25,
-the summary counting four times the text) is over the most recent `MAX_RESULTS`
-matches, and facets are counted over the most recent `FACET_WINDOW` matches; when
-there are more, the result says `facets_approximate` and the screen says so.
+Big result sets (a word found in most of a million entries) are bounded at every step:
+the count stops past MAX_RESULTS (then it is a lower bound); BM25 ranking runs only
+when every word of the query is in at most RANK_DF entries (BM25 reads each word's
+whole list to weigh it), otherwise the newest come first; facets are counted over the
+newest FACET_WINDOW matches (`facets_approximate` when there are more).
 """
 import json
 import sqlite3

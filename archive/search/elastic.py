@@ -131,7 +131,7 @@ class ElasticBackend:
     # --- reading --------------------------------------------------------------------
     def _filters(self, query: SearchQuery) -> list[dict] | None:
         filters = []
-        if query.sender.strip():
+        if query_terms(query.sender):     # stop words alone filter nothing (as in FTS5)
             filters.append({"match": {"sender_name": {"query": query.sender,
                                                       "operator": "and"}}})
         if query.register_number:

@@ -116,6 +116,7 @@ def test_metadata_filters_narrow_the_results(filled):
     assert set(ids(filled.search(SearchQuery(year=2026)))) == {3, 4}
     assert ids(filled.search(SearchQuery(sender="popescu"))) == [1]
     assert ids(filled.search(SearchQuery(sender="Ion Popescu", text="certificat"))) == [1]
+    assert len(ids(filled.search(SearchQuery(sender="de la")))) == 4   # stop words only
 
 
 def test_date_range_includes_both_ends(filled):

@@ -49,7 +49,7 @@ def test_archiving_files_the_entry_into_its_nomenclator_file_of_the_year(session
     filed = events(session, "archive.filed")
     assert [e.object_ref for e in filed] == [f"entry:{first.id}", f"entry:{second.id}",
                                              f"entry:{old.id}"]
-    assert "RP-1/2026" in filed[0].summary and filed[0].actor is None
+    assert "RP-1/2026" in filed[0].summary and filed[0].actor == "ion"   # who archived it
 
 
 def test_a_closed_folder_refuses_documents_with_a_message_naming_it(session):

@@ -281,3 +281,18 @@ def test_closing_a_year_on_the_screen_and_from_the_command_line(demo_app, town, 
     csv_file.write_text("TX-9;taxe;Restituiri;10\n", encoding="utf-8")
     result = runner.invoke(args=["archive", "import-nomenclator", str(csv_file), "--by", "arhivar"])
     assert result.exit_code == 0 and "1 dosare noi" in result.output
+
+
+def test_the_archive_menu_offers_each_person_what_they_may_open(demo_app):
+    client = demo_app.test_client()
+    menu = re.compile(r'<nav class="tabs archive-menu".*?</nav>', re.S)
+
+    def links(username):
+        login(client, username)
+        html = menu.search(client.get("/arhiva/").text).group(0)
+        return re.findall(r'href="(/arhiva/[^"]*)"', html)
+    assert links("arhivar") == ["/arhiva/", "/arhiva/scanari", "/arhiva/nomenclator",
+                                "/arhiva/dosare", "/arhiva/eliminare"]
+    assert links("registratura") == ["/arhiva/", "/arhiva/scanari", "/arhiva/nomenclator",
+                                     "/arhiva/dosare"]
+    assert links("functionar.urbanism") == ["/arhiva/", "/arhiva/nomenclator", "/arhiva/dosare"]

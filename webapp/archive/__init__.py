@@ -5,7 +5,7 @@ parameters and permissions, then call them.
 
 Each screen family has its own module; they share the blueprint and the group names.
 """
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, g
 
 from archive.storage import LocalStorage
 
@@ -14,6 +14,15 @@ bp = Blueprint("archive", __name__, url_prefix="/arhiva", template_folder="templ
 ARCHIVISTS = frozenset({"arhiva", "admin"})          # keep the nomenclator and the folders
 COMMISSION = frozenset({"comisie-arhiva"})          # approve disposal lists
 SCANNERS = frozenset({"registratura", "arhiva"})    # feed scans, match them by hand
+
+
+@bp.app_context_processor
+def archive_menu_rights():
+    def archive_menu() -> dict:
+        groups = g.user.groups if g.get("user") else frozenset()
+        return {"scans": bool(groups & SCANNERS),
+                "disposal": bool(groups & (ARCHIVISTS | COMMISSION | {"secretar"}))}
+    return {"archive_menu": archive_menu}
 
 
 def archive_storage() -> LocalStorage:

@@ -57,4 +57,5 @@ def from_environment() -> dict:
         "ELASTICSEARCH_INDEX": os.environ.get("DOSAR_ELASTICSEARCH_INDEX", "dosar-documente"),
         # The scan station drops PDFs/TIFFs here; `dosar archive watch` takes them in.
         "SCAN_INBOX_DIR": os.environ.get("DOSAR_SCAN_INBOX_DIR", str(data_dir / "scanari")),
+        "SCAN_POLL_SECONDS": float(os.environ.get("DOSAR_SCAN_POLL_SECONDS", 30)),
     }

@@ -76,7 +76,8 @@ def start(app) -> BackgroundScheduler | None:
                           next_run_time=now, max_instances=1, coalesce=True)
         # The scan station's folder is looked at by the process that runs archive jobs.
         from webapp.archive.views_scans import SCAN_POLL_SECONDS, poll_scan_folder
-        scheduler.add_job(poll_scan_folder, "interval", args=[app], seconds=SCAN_POLL_SECONDS,
+        every = app.config.get("SCAN_POLL_SECONDS") or SCAN_POLL_SECONDS
+        scheduler.add_job(poll_scan_folder, "interval", args=[app], seconds=every,
                           id="scan-folder", next_run_time=now, max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

@@ -114,7 +114,7 @@ def test_the_disposal_steps_each_need_their_own_people(demo_app, town):
     done = send(archivist, f"/arhiva/eliminare/{list_id}/executa", {"confirm": "1"},
                 follow_redirects=True)
     assert done.status_code == 200
-    assert "1 dosare eliminate (2 documente, 2 fișiere șterse)" in done.text
+    assert "Dosare eliminate: 1; documente: 2; fișiere șterse: 2." in done.text
     assert not storage.exists(town["petition"].sha256)
     assert not storage.exists(town["second"].sha256)
     assert storage.exists(town["disposition"].sha256)
@@ -163,7 +163,7 @@ def test_a_legal_hold_keeps_a_folder_off_the_list_and_out_of_an_approved_one(dem
 
     done = send(archivist, f"/arhiva/eliminare/{list_id}/executa", {"confirm": "1"},
                 follow_redirects=True)
-    assert "0 dosare eliminate" in done.text
+    assert "Dosare eliminate: 0;" in done.text
     assert "RP-1/2019 nu a fost eliminat: dosarul RP-1/2019 este sub păstrare legală" in done.text
     assert storage.exists(town["petition"].sha256)
     # Not offered again while held.
@@ -235,7 +235,7 @@ def test_the_nomenclator_is_read_by_all_and_kept_by_the_archivist(demo_app, town
     assert 'data-code="RP-9"' not in archivist.get("/arhiva/nomenclator").text
     good = send(archivist, "/arhiva/nomenclator/import", {"fisier": (io.BytesIO(
         "RP-9,relatii-publice,Audiențe,3\n".encode()), "n.csv")}, follow_redirects=True)
-    assert "1 dosare noi" in good.text and 'data-code="RP-9"' in good.text
+    assert "Dosare noi: 1;" in good.text and 'data-code="RP-9"' in good.text
 
     with demo_app.app_context():
         rp1 = db.session.execute(select(NomenclatorFile).where(
@@ -267,7 +267,7 @@ def test_closing_a_year_on_the_screen_and_from_the_command_line(demo_app, town, 
     assert unconfirmed.status_code == 422 and "Bifați confirmarea" in unconfirmed.text
     done = send(archivist, "/arhiva/dosare/inchidere-an", {"an": "2024", "confirm": "1"},
                 page="/arhiva/dosare?an=2024", follow_redirects=True)
-    assert "Anul 2024 a fost închis: 1 dosare închise." in done.text
+    assert "Anul 2024 a fost închis. Dosare închise: 1." in done.text
     assert re.search(r'data-folder="RP-2/2024">.*?închis', done.text, re.S)
 
     runner = demo_app.test_cli_runner()
@@ -280,7 +280,7 @@ def test_closing_a_year_on_the_screen_and_from_the_command_line(demo_app, town, 
     assert result.exit_code != 0 and "linia 3, termen: „y”" in result.output
     csv_file.write_text("TX-9;taxe;Restituiri;10\n", encoding="utf-8")
     result = runner.invoke(args=["archive", "import-nomenclator", str(csv_file), "--by", "arhivar"])
-    assert result.exit_code == 0 and "1 dosare noi" in result.output
+    assert result.exit_code == 0 and "Dosare noi: 1;" in result.output
 
 
 def test_the_archive_menu_offers_each_person_what_they_may_open(demo_app):

@@ -9,15 +9,16 @@ from pathlib import Path
 import click
 from flask import (Response, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _, lazy_gettext, ngettext
 from sqlalchemy import select
 
 from archive.documents import ArchiveError
 from archive.metadata import LABELS, metadata_sheet, to_json, to_xml
 from archive.models import ArchiveDocument
 from archive.nomenclator import (NomenclatorImportError, check_fields, decode_csv,
-                                 import_nomenclator, retention_text, save_file)
+                                 import_nomenclator, save_file)
 from connectors.registry.models import NomenclatorFile
+from webapp.registry.views import document_type_titles
 from webapp.auth.models import Department
 from webapp.auth.session import group_required, login_required
 from webapp.database import db
@@ -41,7 +42,9 @@ def _may_edit() -> bool:
 
 @bp.app_template_filter("retention")
 def retention_filter(years):
-    return retention_text(years)
+    if years is None:
+        return _("permanent (P)")
+    return ngettext("%(num)d an", "%(num)d ani", years)
 
 
 @bp.app_template_filter("isoday")
@@ -128,8 +131,8 @@ def nomenclator_import():
         db.session.rollback()
         return _page(import_errors=err.errors, status=422)
     db.session.commit()
-    flash(_("Nomenclator importat: %(created)d dosare noi, %(updated)d modificate, "
-            "%(unchanged)d neschimbate.", created=len(result.created),
+    flash(_("Nomenclator importat. Dosare noi: %(created)d; modificate: %(updated)d; "
+            "neschimbate: %(unchanged)d.", created=len(result.created),
             updated=len(result.updated), unchanged=len(result.unchanged)), "success")
     return redirect(url_for("archive.nomenclator"))
 
@@ -156,7 +159,8 @@ def _sheet(document: ArchiveDocument) -> dict:
 def metadata_page(uid):
     document = _readable_document(uid)
     return render_template("archive/metadata.html", document=document, sheet=_sheet(document),
-                           labels=LABELS, departments=_departments())
+                           labels=LABELS, departments=_departments(),
+                           document_types=document_type_titles())
 
 
 @bp.route("/documente/<uid>.json")
@@ -192,5 +196,5 @@ def import_nomenclator_command(path, actor):
             click.echo(line, err=True)
         raise click.ClickException("Importul nu a fost făcut; nu s-a schimbat nimic.")
     db.session.commit()
-    click.echo(f"Nomenclator importat: {len(result.created)} dosare noi, {len(result.updated)} "
-               f"modificate, {len(result.unchanged)} neschimbate.")
+    click.echo(f"Nomenclator importat. Dosare noi: {len(result.created)}; "
+               f"modificate: {len(result.updated)}; neschimbate: {len(result.unchanged)}.")

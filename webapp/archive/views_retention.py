@@ -117,11 +117,11 @@ def close_year_action():
         db.session.rollback()
         return _folders_page(year, today, errors={"confirm": str(err)}, status=422)
     db.session.commit()
-    flash(_("Anul %(year)d a fost închis: %(count)d dosare închise.", year=year,
+    flash(_("Anul %(year)d a fost închis. Dosare închise: %(count)d.", year=year,
             count=len(closing.closed)), "success")
     if closing.unarchived:
-        flash(_("Atenție: %(count)d documente din %(year)d nu sunt încă arhivate; dosarele "
-                "lor fiind închise, vor trebui clasate în alt dosar.", count=closing.unarchived,
+        flash(_("Atenție: documente din %(year)d încă nearhivate: %(count)d. Dosarele lor "
+                "fiind închise, vor trebui clasate în alt dosar.", count=closing.unarchived,
                 year=year), "error")
     return redirect(url_for("archive.folders", an=year))
 
@@ -297,8 +297,8 @@ def disposal_execute(list_id):
         db.session.rollback()
         return _disposal_page(errors=[str(err)], failed_list=list_id, status=422)
     db.session.commit()        # the files are deleted once this has committed
-    flash(_("Lista nr. %(id)d executată: %(folders)d dosare eliminate (%(docs)d documente, "
-            "%(files)d fișiere șterse).", id=list_id, folders=len(result.destroyed),
+    flash(_("Lista nr. %(id)d a fost executată. Dosare eliminate: %(folders)d; documente: "
+            "%(docs)d; fișiere șterse: %(files)d.", id=list_id, folders=len(result.destroyed),
             docs=result.documents, files=len(result.files_to_delete)), "success")
     for label, reason in result.skipped:
         flash(_("%(label)s nu a fost eliminat: %(reason)s.", label=label, reason=reason), "error")

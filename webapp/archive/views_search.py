@@ -24,7 +24,7 @@ from webapp.auth.models import Department
 from webapp.auth.session import login_required
 from webapp.database import db
 from webapp.registry.access import own_departments, sees_whole_register
-from webapp.registry.views import _document_types
+from webapp.registry.views import document_type_titles
 
 from . import bp
 from .cli import archive_cli
@@ -100,7 +100,7 @@ class SearchForm:
 def _choices() -> dict:
     return {
         "departments": dict(db.session.execute(select(Department.code, Department.name)).all()),
-        "document_types": _document_types(),
+        "document_types": document_type_titles(),
         "files": dict(db.session.execute(select(NomenclatorFile.code, NomenclatorFile.title)
                                          .order_by(NomenclatorFile.code)).all()),
     }

@@ -127,7 +127,7 @@ def index():
     pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
     return render_template("registry/index.html", entries=entries, total=total, pages=pages,
                            filters=filters, departments=_department_names(),
-                           document_types=_document_types(), statuses=queries.STATUSES,
+                           document_types=document_type_titles(), statuses=queries.STATUSES,
                            whole_register=sees_whole_register())
 
 
@@ -234,7 +234,7 @@ def _entry_page(entry: RegisterEntry, errors=None, typed=None, status=200):
         holders=_full_names({t.assignee for t in open_tasks if t.assignee}), clock=clock,
         due_on=clock.due_on if clock else (entry.due_on or (instance.due_on if instance else None)),
         matter=matter if len(matter) > 1 else [], visible_ids=_visible_ids(matter),
-        departments=_department_names(), document_types=_document_types(),
+        departments=_department_names(), document_types=document_type_titles(),
         may_cancel=bool(groups & CANCELLERS) and not entry.cancelled,
         may_link=bool(groups & CANCELLERS or f"sef-{entry.department}" in groups),
         errors=errors or {}, typed=typed or {}), status
@@ -265,7 +265,7 @@ def _department_names() -> dict:
     return dict(db.session.execute(select(Department.code, Department.name)).all())
 
 
-def _document_types() -> dict:
+def document_type_titles() -> dict:
     """Document types the published procedures register, with the procedure's title.
     Only the small columns: the register's pages need no diagrams or specs."""
     rows = db.session.execute(select(

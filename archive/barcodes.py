@@ -13,9 +13,7 @@ nothing was found gets a second look for small 2D codes, enlarged and with the d
 modules thinned, which saves small printed-then-scanned QR codes.
 """
 import io
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import zxingcpp
@@ -29,6 +27,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from connectors.registry import paper
+from connectors.registry.references import RegisterReference, parse_reference  # noqa: F401 (re-exported)
 
 SEPARATOR = "DOSAR-SEPARATOR"
 SEPARATOR_TITLE = "FOAIE SEPARATOR — nu se arhivează"
@@ -48,21 +47,6 @@ class Reading:
 
     def __str__(self) -> str:
         return f"{self.format}:{self.text}"
-
-
-@dataclass(frozen=True)
-class RegisterReference:
-    """A register number as a barcode or a clerk writes it. `prefix` is the register's
-    series without punctuation (`URB`, or "" for the general register)."""
-    prefix: str
-    number: int
-    year: int
-    day: date | None = None
-    access_code: str = ""      # from the status page's QR code
-
-    def __str__(self) -> str:
-        when = self.day.strftime("%d.%m.%Y") if self.day else str(self.year)
-        return f"{self.prefix}{'-' if self.prefix else ''}{self.number}/{when}"
 
 
 @dataclass
@@ -151,38 +135,6 @@ def _text(barcode) -> str:
 
 # --- meaning --------------------------------------------------------------------------
 
-# `1234/22.11.2026`, `URB-12/22.11.2026`, `1234/2026`, `urb 12 / 2026`
-_LABEL = re.compile(r"^\s*(?P<prefix>.*?)\s*(?P<number>\d{1,9})\s*/\s*"
-                    r"(?P<when>\d{1,2}\.\d{1,2}\.\d{4}|\d{4})\s*$")
-
-
-def bare_prefix(prefix: str) -> str:
-    """`URB-`, `urb` and `URB ` name the same series."""
-    return "".join(prefix.split()).strip("-./").upper()
-
-
-def parse_reference(text: str) -> RegisterReference | None:
-    """A register number (with its date or year); None if the text is not one."""
-    match = _LABEL.match(text or "")
-    if match is None:
-        return None
-    prefix = match["prefix"]
-    if prefix and (len(prefix) > 20 or not prefix.isprintable() or prefix[-1].isdigit()):
-        return None
-    when, day = match["when"], None
-    if "." in when:
-        try:
-            day = datetime.strptime(when, "%d.%m.%Y").date()
-        except ValueError:
-            return None
-        year = day.year
-    else:
-        year = int(when)
-    if not 1900 <= year <= 2999:
-        return None
-    return RegisterReference(bare_prefix(prefix), int(match["number"]), year, day)
-
-
 def interpret(text: str) -> "str | RegisterReference | None":
     """SEPARATOR, a RegisterReference, or None for a barcode that is not ours."""
     text = (text or "").strip()
@@ -190,7 +142,7 @@ def interpret(text: str) -> "str | RegisterReference | None":
         return SEPARATOR
     if text.lower().startswith(("http://", "https://")):
         return _status_url(text)
-    return parse_reference(text)
+    return parse_reference(text, needs_year=True)
 
 
 def _status_url(url: str) -> RegisterReference | None:
@@ -199,7 +151,7 @@ def _status_url(url: str) -> RegisterReference | None:
     if not parts.path.rstrip("/").endswith("/stare"):
         return None
     query = parse_qs(parts.query)
-    reference = parse_reference((query.get("nr") or [""])[0])
+    reference = parse_reference((query.get("nr") or [""])[0], needs_year=True)
     if reference is None:
         return None
     code = (query.get("cod") or [""])[0].strip()

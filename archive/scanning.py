@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from connectors.audit import record_event
 from connectors.db import utcnow
 from connectors.jobs.queue import enqueue, handler
-from connectors.registry.models import Register, RegisterEntry
+from connectors.registry.models import RegisterEntry
+from connectors.registry.references import find_entries, parse_reference
 
 from . import settings
-from .barcodes import PageCodes, Reading, RegisterReference, bare_prefix, parse_reference, \
-    read_page
+from .barcodes import PageCodes, Reading, read_page
 from .documents import ArchiveError, add_document
 from .models import ArchiveDocument, ScanBatch, ScanSegment
 from .pages import PDF, TIFF, UnreadableFile, count_pages, iter_pages
@@ -217,20 +217,6 @@ def _summary(readings: list[Reading]) -> str:
 
 # --- matching ----------------------------------------------------------------------------
 
-def find_entries(session: Session, reference: RegisterReference) -> list[RegisterEntry]:
-    """Entries with this number (and date, or year) in a register of this series."""
-    registers = session.execute(select(Register.id, Register.prefix)).all()
-    ids = [rid for rid, prefix in registers if bare_prefix(prefix or "") == reference.prefix]
-    if not ids:
-        return []
-    query = select(RegisterEntry).where(RegisterEntry.register_id.in_(ids),
-                                        RegisterEntry.number == reference.number,
-                                        RegisterEntry.year == reference.year)
-    if reference.day:
-        query = query.where(RegisterEntry.registered_on == reference.day)
-    return list(session.execute(query.order_by(RegisterEntry.id)).scalars())
-
-
 def resolve(session: Session, pages: list[PageCodes]) -> tuple[RegisterEntry | None, str]:
     """The one live entry the pages' barcodes name, or (None, why not) in Romanian."""
     readings = [r for page in pages for r in page.readings]
@@ -264,7 +250,7 @@ def resolve(session: Session, pages: list[PageCodes]) -> tuple[RegisterEntry | N
 def entry_by_number(session: Session, text: str) -> RegisterEntry:
     """The entry a clerk typed (`1234/22.11.2026`, `1234/2026`, `URB-12/2026`), live;
     ArchiveError with what is wrong otherwise."""
-    reference = parse_reference(text)
+    reference = parse_reference(text, needs_year=True)
     if reference is None:
         raise ArchiveError(f"«{text}» nu este un număr de înregistrare; scrieți-l cu data sau "
                            "cu anul, de exemplu 1234/22.11.2026 sau 1234/2026.")

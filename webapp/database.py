@@ -11,6 +11,7 @@ instance" holds on both databases:
   what the previous lock holder committed (REPEATABLE READ would show the old
   snapshot); utf8mb4 throughout; pooled connections checked before use.
 """
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask_sqlalchemy import SQLAlchemy
@@ -60,3 +61,20 @@ def _sqlite_on_connect(dbapi_connection, _record):
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """Inside a GET (read without SQLite's write lock), a transaction that takes it,
+    for what a read must record (the audit event of a download or a printout). The
+    read transaction ends here; the block's writes commit together, or none do."""
+    db.session.commit()
+    token = may_write.set(True)
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        may_write.reset(token)

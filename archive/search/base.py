@@ -5,12 +5,13 @@ version of each of its documents and their titles. `visibility` lists the depart
 whose people may find it; the Registratura, the mayor, the secretary and the archivist
 search with `allowed_departments=None` (everything).
 """
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Protocol
 
 from markupsafe import Markup
+
+from connectors.registry.references import parse_reference
 
 FACETS = ("department", "document_type", "year", "file_code")
 MAX_RESULTS = 10_000     # results reachable by paging (Elasticsearch's max_result_window)
@@ -133,34 +134,12 @@ class SearchBackend(Protocol):
 
 # --- register numbers -----------------------------------------------------------------
 
-# "123", "123/2026", "123/22.11.2026", "URB-12/2026", "urb 12"; labels are alike.
-_NUMBER = re.compile(r"^\s*(?P<prefix>[^\W\d_]+[\s-]*)?(?P<number>\d{1,9})\s*"
-                     r"(?:/\s*(?P<when>\d{4}|\d{1,2}\.\d{1,2}\.\d{4}))?\s*$")
-
-
-def _parse_number(text: str):
-    match = _NUMBER.match(text or "")
-    if match is None:
-        return None
-    prefix = (match["prefix"] or "").strip().rstrip("-").strip().upper()
-    when, year, day = match["when"], None, None
-    if when and "." in when:
-        try:
-            day = datetime.strptime(when, "%d.%m.%Y").date()
-        except ValueError:
-            return None
-        year = day.year
-    elif when:
-        year = int(when)
-    return prefix, int(match["number"]), year, day
-
-
 def number_keys_of_query(text: str) -> str | None:
     """The one key an entry must carry to have this number (None: not a number)."""
-    parsed = _parse_number(text)
+    parsed = parse_reference(text)
     if parsed is None:
         return None
-    prefix, number, year, day = parsed
+    prefix, number, year, day = parsed.prefix, parsed.number, parsed.year, parsed.day
     if day:
         return f"{prefix}|{number}|{day.isoformat()}"
     return f"{prefix}|{number}|{year}" if year else f"{prefix}|{number}"
@@ -168,10 +147,10 @@ def number_keys_of_query(text: str) -> str | None:
 
 def number_keys_of_label(label: str) -> list[str]:
     """Every way a person may ask for this entry's number: bare, with year, with day."""
-    parsed = _parse_number(label)
+    parsed = parse_reference(label)
     if parsed is None:
         return []
-    prefix, number, year, day = parsed
+    prefix, number, year, day = parsed.prefix, parsed.number, parsed.year, parsed.day
     keys = [f"{prefix}|{number}"]
     if year:
         keys.append(f"{prefix}|{number}|{year}")

@@ -28,7 +28,12 @@ URBANISM = Register(id=2, code="urbanism", name="Urbanism", prefix="URB-")
     ("1234", None), ("12/31.02.2026", None), ("Strada Lungă 3", None), ("", None),
 ])
 def test_register_numbers_as_printed_and_as_typed(text, expected):
-    assert parse_reference(text) == expected
+    assert parse_reference(text, needs_year=True) == expected
+
+
+def test_a_bare_number_is_a_reference_only_where_the_year_may_be_implied():
+    assert parse_reference("1234", needs_year=True) is None      # a barcode names a year
+    assert parse_reference("urb 12") == RegisterReference("URB", 12)   # a search box
 
 
 def test_what_a_barcode_says():

@@ -7,7 +7,6 @@ Every handler first finds the entry and checks that the user may read it
 """
 import json
 import sys
-from contextlib import contextmanager
 
 import click
 from flask import (abort, current_app, flash, g, redirect, render_template, request,
@@ -26,7 +25,7 @@ from forms.files import (EXTENSIONS, SUPPORTED_TYPES, TYPE_NAMES, UploadRejected
 from forms.messages import format_size, quote, text
 from webapp.auth.models import User
 from webapp.auth.session import login_required
-from webapp.database import db, may_write
+from webapp.database import db, write_transaction
 from webapp.registry.access import may_read_entry, own_departments, readable_entry
 from webapp.registry.views import _entry_page as entry_page
 
@@ -165,7 +164,7 @@ def document_file(document_id, number, kind):
             "Fișierul lipsește din depozitul arhivei. Anunțați arhivarul; comanda «dosar "
             "archive verify» arată ce fișiere lipsesc.")), 404
     try:
-        with _write_transaction():      # no copy leaves without its record
+        with write_transaction():      # no copy leaves without its record
             record_event(db.session, g.user.username, "archive.document_read",
                          object_ref=f"entry:{document.entry_id}",
                          summary=f"{document.title}, versiunea {version.number}"
@@ -208,20 +207,6 @@ def _readable_version(document_id: int, number: int):
     return document, version
 
 
-@contextmanager
-def _write_transaction():
-    """A GET reads in a transaction that does not take SQLite's write lock
-    (webapp/database.py); the audit event needs one that does."""
-    db.session.commit()
-    token = may_write.set(True)
-    try:
-        yield
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        may_write.reset(token)
 
 
 # --- dosar archive verify ---------------------------------------------------------------

@@ -8,7 +8,6 @@ destruction records. `dosar archive close-year YEAR`.
 """
 import json
 import tempfile
-from contextlib import contextmanager
 
 import click
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -27,7 +26,7 @@ from connectors.registry.models import NomenclatorFile, RegisterEntry
 from engine.timers import local_today
 from webapp.auth.models import Department, User
 from webapp.auth.session import group_required, login_required
-from webapp.database import db, may_write
+from webapp.database import db, write_transaction
 from webapp.registry.access import may_read_entry
 
 from . import ARCHIVISTS, COMMISSION, archive_storage, bp
@@ -190,7 +189,7 @@ def folder_export(folder_id):
     except (ArchiveError, StorageError) as err:
         out.close()
         return render_template("error.html", title=_("Export oprit"), message=str(err)), 500
-    with _audited():
+    with write_transaction():
         record_event(db.session, g.user.username, "archive.folder_exported",
                      object_ref=f"folder:{folder.id}",
                      summary=f"Dosarul {folder.label} a fost exportat ({len(manifest)} fișiere).")
@@ -199,20 +198,6 @@ def folder_export(folder_id):
                      download_name=export_name(folder))
 
 
-@contextmanager
-def _audited():
-    """A GET reads without SQLite's write lock (webapp/database.py); the audit event
-    of a download needs a transaction that takes it."""
-    db.session.commit()
-    token = may_write.set(True)
-    try:
-        yield
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        may_write.reset(token)
 
 
 # ---- disposal ---------------------------------------------------------------------------

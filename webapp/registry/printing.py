@@ -2,7 +2,6 @@
 and the register book of a period (PDF or CSV). The papers themselves are drawn by
 `connectors.registry.paper`; here: who may have them, and what goes on them."""
 import io
-from contextlib import contextmanager
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -18,7 +17,7 @@ from engine import audit, deadlines
 from engine.models import ProcessInstance
 from webapp.auth.models import Department, User
 from webapp.auth.session import group_required, login_required
-from webapp.database import db, may_write
+from webapp.database import db, write_transaction
 
 from .views import bp
 
@@ -126,7 +125,7 @@ def _register_book(kind: str):
                 end=end.strftime("%d.%m.%Y"), kind=kind.upper(), count=len(entries))
     # Personal data leaves the system here: who took which period is on record
     # before the file is handed over.
-    with _write_transaction():
+    with write_transaction():
         audit.record(db.session, g.user.username, "register.exported",
                      object_ref=f"register:{register.code}", summary=summary,
                      after={"register": register.code, "start": start.isoformat(),
@@ -178,21 +177,6 @@ def _one_year_after(day: date) -> date:
         return day.replace(year=day.year + 1, day=28) + timedelta(days=1)
 
 
-@contextmanager
-def _write_transaction():
-    """A GET request reads in a transaction that does not take SQLite's write lock
-    (webapp/database.py); writing the audit event needs one that does. The read
-    transaction ends here and a writing one begins."""
-    db.session.commit()
-    token = may_write.set(True)
-    try:
-        yield
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        may_write.reset(token)
 
 
 # --- shared ---------------------------------------------------------------------------

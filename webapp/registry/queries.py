@@ -6,14 +6,14 @@ due_on, sender_name, the (register, year, number) key), so a register of many ye
 is searched without reading it all. The sender filter is a substring search: that one
 reads the sender column, as any "contains" search must.
 """
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from connectors.registry.models import Register, RegisterEntry
+from connectors.registry.models import RegisterEntry
+from connectors.registry.references import RegisterReference, entry_conditions, parse_reference
 
 PAGE_SIZE = 50
 SORTS = {
@@ -25,54 +25,6 @@ SORTS = {
 DEFAULT_SORT = "-date"
 # deschis: still being worked on; intarziat: the same, past its term.
 STATUSES = ("deschis", "expediat", "anulat", "intarziat")
-
-# "123", "123/2026", "123/22.11.2026", "URB-12/2026", "urb 12"
-_LABEL = re.compile(r"^\s*(?P<prefix>[^\W\d_]+[\s-]*)?(?P<number>\d{1,9})\s*"
-                    r"(?:/\s*(?P<when>\d{4}|\d{1,2}\.\d{1,2}\.\d{4}))?\s*$")
-
-
-@dataclass(frozen=True)
-class NumberQuery:
-    prefix: str
-    number: int
-    year: int | None = None
-    day: date | None = None
-
-
-def parse_number(text: str) -> NumberQuery | None:
-    """A register number as people write it; None if it is not one."""
-    match = _LABEL.match(text or "")
-    if match is None:
-        return None
-    when, year, day = match["when"], None, None
-    if when and "." in when:
-        try:
-            day = datetime.strptime(when, "%d.%m.%Y").date()
-        except ValueError:
-            return None
-        year = day.year
-    elif when:
-        year = int(when)
-    return NumberQuery(_bare_prefix(match["prefix"] or ""), int(match["number"]), year, day)
-
-
-def _bare_prefix(prefix: str) -> str:
-    """`URB-`, `urb` and `URB ` are the same series."""
-    return prefix.strip().rstrip("-").strip().upper()
-
-
-def number_condition(session, query: NumberQuery, year: int | None = None):
-    """Entries with exactly this label. A number without a prefix belongs to the
-    registers that print none (the general register), not to every series."""
-    registers = session.execute(select(Register.id, Register.prefix)).all()
-    ids = [rid for rid, prefix in registers if _bare_prefix(prefix or "") == query.prefix]
-    conditions = [RegisterEntry.register_id.in_(ids), RegisterEntry.number == query.number]
-    if query.year or year:
-        conditions.append(RegisterEntry.year == (query.year or year))
-    if query.day:
-        conditions.append(RegisterEntry.registered_on == query.day)
-    return conditions
-
 
 def parse_date(text: str) -> date | None:
     """A date from an `<input type=date>` (2026-11-22) or typed as 22.11.2026."""
@@ -97,7 +49,7 @@ class RegisterFilters:
     sort: str = DEFAULT_SORT
     page: int = 1
     errors: list[str] = field(default_factory=list)
-    _number: NumberQuery | None = None
+    _number: RegisterReference | None = None
 
     @classmethod
     def from_args(cls, args) -> "RegisterFilters":
@@ -106,7 +58,7 @@ class RegisterFilters:
                 document_type=args.get("type", "").strip()[:100])
         number = args.get("number", "").strip()
         if number:
-            f._number = parse_number(number)
+            f._number = parse_reference(number)
             if f._number is None:
                 f.errors.append(_("«Număr» nu este un număr de înregistrare (exemple: 123, "
                                   "123/2026, URB-12/2026); filtrul a fost ignorat."))
@@ -154,7 +106,7 @@ class RegisterFilters:
 
     def apply(self, session, stmt, today: date):
         if self._number is not None:
-            stmt = stmt.where(*number_condition(session, self._number))
+            stmt = stmt.where(*entry_conditions(session, self._number))
         if self.date_from:
             stmt = stmt.where(RegisterEntry.registered_on >= self.date_from)
         if self.date_to:

@@ -3,11 +3,12 @@ from datetime import date
 
 from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from connectors.registry import RegistryError, cancel_entry, link_entries, linked_entries
 from connectors.registry.models import RegisterEntry
+from connectors.registry.references import entry_conditions, parse_reference
 from engine import audit, runtime
 from engine.deployment import latest_definition
 from engine.errors import EngineError
@@ -202,13 +203,13 @@ def _link_target(entry: RegisterEntry, text: str, raw_id: str):
     elif not text:
         return None, _("«Conexat la» este obligatoriu: scrieți numărul documentului.")
     else:
-        wanted = queries.parse_number(text)
+        wanted = parse_reference(text)
         if wanted is None:
             return None, _("«Conexat la» nu este un număr de înregistrare (exemple: 12/2026, "
                            "12/05.03.2026, URB-12/2026).")
         # A bare number is one of the same year as this entry.
         found = db.session.execute(visible.where(
-            *queries.number_condition(db.session, wanted, year=entry.year)).limit(2)
+            *entry_conditions(db.session, wanted, default_year=entry.year)).limit(2)
         ).scalars().all()
     if not found:
         return None, _("Nu există în registru înregistrarea «%(text)s».", text=text or raw_id)

@@ -93,7 +93,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
     from .archive.cli import archive_cli
+    from .ops import register_commands
     app.cli.add_command(archive_cli)
+    register_commands(app)
     _configure_archive(app)
     return app
 

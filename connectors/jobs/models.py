@@ -29,3 +29,16 @@ class BackgroundJob(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+
+class SchedulerLease(Base):
+    """Who leads a singleton duty (the scheduler) until when. The holder renews it
+    well before it expires; when a holder dies, another candidate takes the expired
+    lease. A duty's row exists from the migration on, so taking it is one UPDATE."""
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[Optional[str]] = mapped_column(String(100))
+    term: Mapped[int] = mapped_column(Integer, default=0)   # +1 each time it changes hands
+    acquired_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime)

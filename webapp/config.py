@@ -19,12 +19,40 @@ def _secret_key(data_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
+def database_pool() -> dict:
+    """The MariaDB connection pool of each process (`dosar serve`, `dosar worker`).
+    Per process at most DB_POOL_SIZE + DB_MAX_OVERFLOW connections: keep the sum over
+    all processes below the server's max_connections."""
+    return {
+        # Kept open: waitress' 8 threads plus the scheduler's own.
+        "DB_POOL_SIZE": int(os.environ.get("DOSAR_DB_POOL_SIZE", 10)),
+        # Opened on a burst, closed when returned.
+        "DB_MAX_OVERFLOW": int(os.environ.get("DOSAR_DB_MAX_OVERFLOW", 10)),
+        # Seconds before a connection is replaced: below MariaDB's wait_timeout
+        # (28800 by default) and any proxy's idle timeout.
+        "DB_POOL_RECYCLE": int(os.environ.get("DOSAR_DB_POOL_RECYCLE", 1800)),
+        # Seconds a request waits for a free connection before failing.
+        "DB_POOL_TIMEOUT": float(os.environ.get("DOSAR_DB_POOL_TIMEOUT", 30)),
+    }
+
+
+def _backup_hour(value: str) -> int | None:
+    """The daily backup's hour (0-23, Europe/Bucharest), or None when "off"."""
+    if value.strip().lower() in ("off", "", "none"):
+        return None
+    hour = int(value)
+    if not 0 <= hour <= 23:
+        raise ValueError(f"DOSAR_BACKUP_HOUR must be 0-23 or off, not {value!r}")
+    return hour
+
+
 def from_environment() -> dict:
     data_dir = Path(os.environ.get("DOSAR_DATA_DIR", ROOT / "var"))
     return {
         "DATA_DIR": str(data_dir),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DOSAR_DATABASE_URL",
                                                   f"sqlite:///{data_dir / 'dosar.db'}"),
+        **database_pool(),
         "STORAGE_DIR": os.environ.get("DOSAR_STORAGE_DIR", str(data_dir / "files")),
         "PROCESSES_DIR": os.environ.get("DOSAR_PROCESSES_DIR", str(ROOT / "processes")),
         "SECRET_KEY": _secret_key(data_dir),
@@ -58,4 +86,16 @@ def from_environment() -> dict:
         # The scan station drops PDFs/TIFFs here; `dosar archive watch` takes them in.
         "SCAN_INBOX_DIR": os.environ.get("DOSAR_SCAN_INBOX_DIR", str(data_dir / "scanari")),
         "SCAN_POLL_SECONDS": float(os.environ.get("DOSAR_SCAN_POLL_SECONDS", 30)),
+        # `dosar backup` writes here by default; the daily backup too, at BACKUP_HOUR
+        # (local time; "off": none) keeping the newest BACKUP_KEEP.
+        "BACKUP_DIR": os.environ.get("DOSAR_BACKUP_DIR", str(data_dir / "backups")),
+        "BACKUP_HOUR": _backup_hour(os.environ.get("DOSAR_BACKUP_HOUR", "2")),
+        "BACKUP_KEEP": int(os.environ.get("DOSAR_BACKUP_KEEP", 7)),
+        # The scheduler leader's lease: renewed every third of it; a dead leader is
+        # replaced after at most this long.
+        "LEADER_TTL_SECONDS": float(os.environ.get("DOSAR_LEADER_TTL_SECONDS", 15)),
+        # "json": one JSON object per log line (for a log collector); else plain text.
+        "LOG_FORMAT": os.environ.get("DOSAR_LOG_FORMAT", "text"),
+        # If set, /metrics wants "Authorization: Bearer <token>"; if not, loopback only.
+        "METRICS_TOKEN": os.environ.get("DOSAR_METRICS_TOKEN", ""),
     }

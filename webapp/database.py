@@ -9,16 +9,26 @@ instance" holds on both databases:
   keep answering while a step is being saved.
 - MariaDB/MySQL: READ COMMITTED, so a statement after `SELECT … FOR UPDATE` sees
   what the previous lock holder committed (REPEATABLE READ would show the old
-  snapshot); utf8mb4 throughout; pooled connections checked before use.
+  snapshot), set on every new connection; utf8mb4 throughout (the connection's
+  charset, and the database's, checked on first connect); pooled connections pinged
+  before use, so a connection the server dropped (restart, KILL, wait_timeout,
+  failover) is replaced instead of failing the request, and recycled well before
+  the server's wait_timeout.
 """
+import logging
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import click
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from connectors.db import Base
+from webapp import config
+
+log = logging.getLogger(__name__)
 
 db = SQLAlchemy(metadata=Base.metadata)
 
@@ -27,21 +37,105 @@ db = SQLAlchemy(metadata=Base.metadata)
 may_write: ContextVar[bool] = ContextVar("may_write", default=True)
 
 
-def engine_options(url: str) -> dict:
+CHARSET = "utf8mb4"
+COLLATION = "utf8mb4_unicode_ci"
+
+
+class DatabaseCharsetError(click.ClickException):
+    """The MariaDB database would store text in a character set that loses letters
+    (ș ț as '?', emoji refused). A ClickException, so `dosar init` prints just the
+    message and how to fix it."""
+
+
+def engine_options(url: str, settings: dict | None = None) -> dict:
+    """`settings`: the app's config (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_RECYCLE,
+    DB_POOL_TIMEOUT); read from the environment when not given."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     if url.startswith("mysql") or url.startswith("mariadb"):
+        pool = config.database_pool()
+        pool.update({key: settings[key] for key in pool if key in (settings or {})})
+        # SQLAlchemy applies isolation_level to each new DBAPI connection, so a
+        # connection opened after a reconnect runs in READ COMMITTED too.
         return {"isolation_level": "READ COMMITTED", "pool_pre_ping": True,
-                "pool_recycle": 3600}
+                "pool_recycle": int(pool["DB_POOL_RECYCLE"]),
+                "pool_size": int(pool["DB_POOL_SIZE"]),
+                "max_overflow": int(pool["DB_MAX_OVERFLOW"]),
+                "pool_timeout": float(pool["DB_POOL_TIMEOUT"])}
     return {}
 
 
 def normalise_url(url: str) -> str:
+    """PyMySQL as the driver, and always utf8mb4 as the connection's charset: a
+    `charset=utf8` (3-byte) would refuse emoji and 4-byte characters in names."""
     if url.startswith(("mysql://", "mariadb://")):
         url = "mysql+pymysql://" + url.split("://", 1)[1]
-    if url.startswith("mysql+pymysql") and "charset=" not in url:
-        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    if url.startswith("mysql+pymysql"):
+        if re.search(r"[?&]charset=", url):
+            url = re.sub(r"([?&]charset=)[^&]*", r"\g<1>" + CHARSET, url)
+        else:
+            url += ("&" if "?" in url else "?") + "charset=" + CHARSET
     return url
+
+
+def check_charset(cursor) -> str | None:
+    """On MariaDB: make sure the database stores utf8mb4. A database with no table
+    in another charset gets utf8mb4 as its default (new tables follow it); tables
+    already in another charset are refused, with the statements that convert them.
+    Returns what was changed, if anything."""
+    cursor.execute("SELECT DATABASE()")
+    name = cursor.fetchone()[0]
+    if name is None:
+        return None
+    cursor.execute("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
+                   "WHERE SCHEMA_NAME = %s", (name,))
+    default = cursor.fetchone()[0]
+    cursor.execute("SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES "
+                   "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' "
+                   "AND TABLE_COLLATION NOT LIKE 'utf8mb4%%' ORDER BY TABLE_NAME", (name,))
+    wrong = cursor.fetchall()
+    fix_database = (f"ALTER DATABASE `{name}` CHARACTER SET {CHARSET} "
+                    f"COLLATE {COLLATION};")
+    if wrong:
+        tables = ", ".join(f"{table} ({collation})" for table, collation in wrong)
+        statements = "\n".join([fix_database] + [
+            f"ALTER TABLE `{table}` CONVERT TO CHARACTER SET {CHARSET} COLLATE {COLLATION};"
+            for table, _ in wrong])
+        raise DatabaseCharsetError(
+            f"The database `{name}` has tables that are not utf8mb4: {tables}. "
+            "Romanian letters (ș, ț) and emoji would be lost or refused. Back it up, "
+            f"then convert it (as a user with ALTER rights):\n{statements}")
+    if default == CHARSET:
+        return None
+    try:
+        cursor.execute(fix_database)
+    except Exception as error:   # e.g. no ALTER right on the database
+        raise DatabaseCharsetError(
+            f"The database `{name}` has the default character set {default}, not "
+            f"utf8mb4, and it could not be changed ({error}). Change it with:\n"
+            f"{fix_database}\nor create it as: CREATE DATABASE `{name}` CHARACTER SET "
+            f"{CHARSET} COLLATE {COLLATION};") from error
+    log.warning("Database %s: default character set changed from %s to %s",
+                name, default, CHARSET)
+    return f"{default} -> {CHARSET}"
+
+
+@event.listens_for(Engine, "first_connect")
+def _mariadb_first_connect(dbapi_connection, record):
+    if not type(dbapi_connection).__module__.startswith("pymysql"):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        check_charset(cursor)
+        cursor.execute("SELECT @@SESSION.wait_timeout")
+        wait_timeout = int(cursor.fetchone()[0])
+        pool = getattr(record, "_ConnectionRecord__pool", None)
+        recycle = getattr(pool, "_recycle", -1)
+        if 0 < wait_timeout <= recycle:
+            log.warning("MariaDB closes idle connections after %s s (wait_timeout) but "
+                        "DOSAR_DB_POOL_RECYCLE is %s s: set it lower", wait_timeout, recycle)
+    finally:
+        cursor.close()
 
 
 @event.listens_for(Engine, "connect")

@@ -84,7 +84,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     url = normalise_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url, app.config))
 
     db.init_app(app)
     csrf.init_app(app)
@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     load_views()
     for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp, org_bp, archive_bp):
         app.register_blueprint(bp)
+    from .ops.views import bp as ops_bp; app.register_blueprint(ops_bp)   # health, metrics
 
 
 def _register_hooks(app: Flask) -> None:

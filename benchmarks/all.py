@@ -31,6 +31,7 @@ KEY_FIGURES = {
     "registry": ["registrations_per_s", "gaps", "duplicates", "errors"],
     "search": ["documents", "query_p50_ms", "query_p95_ms", "index_docs_per_s"],
     "ocr": ["tesseract_raw_s", "pipeline_s", "overhead_ratio"],
+    "crash": ["kills", "gaps", "duplicates", "lost_tasks", "jobs_lost", "timers_missed"],
 }
 OBJECT_START = re.compile(r"(?m)^\{")
 

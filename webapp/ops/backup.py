@@ -418,6 +418,20 @@ def _restore_files(storage: LocalStorage, src: Path) -> int:
     return count
 
 
+def _check_revision_known(revision: str) -> None:
+    """Before anything is dropped: this version of Dosar can build the backup's schema."""
+    from alembic.script import ScriptDirectory
+    from webapp.migrations import alembic_config
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except Exception:
+        known = None
+    if known is None:
+        raise BackupError(f"Copia are schema la revizia {revision}, necunoscută acestei "
+                          "versiuni Dosar: restaurați cu versiunea care a făcut copia "
+                          "(sau una mai nouă).")
+
+
 def _restore_secret_key(app, src: Path) -> str:
     """Put the backup's session key in place (the old one, if different, is kept beside
     it). Every start of Dosar creates a key file, so one is nearly always there."""
@@ -449,6 +463,7 @@ def restore_backup(app, src_dir: str | os.PathLike, force: bool = False,
     from webapp.migrations import upgrade
     src = Path(src_dir)
     manifest = read_manifest(src)
+    _check_revision_known(manifest["alembic_revision"])
     engine = db.engine
     db.session.remove()
     if database_holds_data(engine) and not force:

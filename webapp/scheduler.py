@@ -4,9 +4,9 @@ at the scan folder, and runs background jobs (OCR, indexing, scan batches).
 Background jobs run in every process that starts it (`dosar serve`, `dosar timers
 --watch`): each job is claimed by one worker (connectors/jobs/queue.py). The other
 duties are the leader's: every process is a candidate, tries for the scheduler lease
-every ttl/3 seconds (connectors/jobs/leadership.py), and only the one holding it
-fires timers, hands tasks over and polls the scan folder. `dosar scheduler` is a
-candidate with no jobs of its own. The first tick runs as soon as a candidate leads,
+every ttl/3 seconds (connectors/jobs/leadership.py), and only the one holding it fires
+timers, hands tasks over, polls the scan folder and makes the nightly backup.
+`dosar scheduler` is a candidate with no jobs of its own. The first tick runs as soon as a candidate leads,
 so timers that fell due while nothing ran fire then. Even two leaders at once could
 not fire a timer twice: each is claimed under a row lock and marked fired in the
 transaction that fires it.
@@ -187,6 +187,13 @@ def start(app, with_jobs: bool = True) -> BackgroundScheduler | None:
         scheduler.add_job(poll_scans, "interval", args=[app, candidate], seconds=scan_every,
                           id="scan-folder", next_run_time=now, max_instances=1,
                           coalesce=True)
+        # The nightly backup (webapp/ops/backup.py), by the leader only; a night
+        # missed by less than an hour (a restart at that moment) still runs.
+        if app.config.get("BACKUP_HOUR") is not None:
+            from webapp.ops.backup import scheduled_backup
+            scheduler.add_job(scheduled_backup, "cron", args=[app, candidate],
+                              hour=app.config["BACKUP_HOUR"], minute=0, id="backup",
+                              max_instances=1, coalesce=True, misfire_grace_time=3600)
     if jobs > 0:
         # One run at a time in this process: a long OCR delays the next tick, it
         # never stacks a second one beside it (dedicated workers add parallelism).

@@ -44,3 +44,4 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # …and "skipped: maximum number of running instances" when a tick is still on.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)     # its plugins, per /readyz

@@ -1,6 +1,7 @@
 """Health, readiness and metrics for the machines that watch Dosar (load balancer,
 Prometheus), and request logging. No login, and nothing here says anything about a
 case, a person or a document: only counts, and which check failed."""
+import functools
 import hmac
 import ipaddress
 import logging
@@ -102,12 +103,17 @@ def _database():
 
 def _migrations():
     from alembic.runtime.migration import MigrationContext
+    current = MigrationContext.configure(db.session.connection()).get_current_heads()
+    return None if set(current) == _code_heads() else "behind"
+
+
+@functools.cache
+def _code_heads() -> frozenset:
+    """The newest migrations this code ships (read once: they do not change while it runs)."""
     from alembic.script import ScriptDirectory
 
     from webapp.migrations import alembic_config
-    current = MigrationContext.configure(db.session.connection()).get_current_heads()
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    return None if set(current) == set(heads) else "behind"
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def _storage():

@@ -5,14 +5,10 @@ import logging
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 
 from engine.timers import local_today
 from tests.webapp.webapp_testkit import login, register_petition
-
-ROOT_METRICS = ("dosar_tasks_completed_total", "dosar_tasks_open", "dosar_tasks_overdue",
-                "dosar_timers_due", "dosar_scheduler_leader")
 
 
 def sample(text: str, name: str, labels: str = "") -> float:

@@ -1,5 +1,6 @@
 """The `dosar` command: init, demo, serve, deploy, bench (and Flask's own commands)."""
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,9 @@ def init_command():
     from webapp.migrations import upgrade
     upgrade()
     Path(current_app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
-    click.echo(f"Baza de date este la zi: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    from sqlalchemy.engine import make_url
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo(f"Baza de date este la zi: {url.render_as_string(hide_password=True)}")
 
 
 @main.command("deploy")
@@ -165,11 +168,19 @@ def _serve(host, port, threads):
     from waitress import serve
 
     from webapp import scheduler
+    from webapp.ops.logs import configure
     app = current_app._get_current_object()
-    scheduler.start(app)      # deadlines keep firing while the app serves
+    configure(app.config.get("LOG_FORMAT") or "text")
+    running = scheduler.start(app)      # deadlines keep firing while the app serves
+    # SIGTERM (systemd, a load balancer's drain) ends the process through `finally`,
+    # so the scheduler lease is handed over at once instead of after it expires.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"\nDosar rulează la http://{host}:{port}/  (Ctrl+C pentru oprire)", err=False)
     sys.stdout.flush()
-    serve(app, host=host, port=port, threads=threads, ident="dosar", _quiet=True)
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="dosar", _quiet=True)
+    finally:
+        scheduler.stop(running)
 
 
 @main.command("timers")
@@ -204,6 +215,8 @@ def worker_command(once, kinds, idle_seconds):
     DOSAR_JOB_INTERVAL_SECONDS=0."""
     import time
 
+    from sqlalchemy.exc import OperationalError
+
     from connectors.jobs.queue import run_next
     from webapp.database import db
     from webapp.scheduler import worker_name
@@ -213,7 +226,14 @@ def worker_command(once, kinds, idle_seconds):
         click.echo(f"Lucrătorul {name} rulează (Ctrl+C pentru oprire).")
     try:
         while True:
-            outcome = run_next(db.session, name, only)
+            try:
+                outcome = run_next(db.session, name, only)
+            except OperationalError as err:   # a failover or a lost connection: wait, go on
+                db.session.rollback()
+                db.session.remove()
+                click.echo(f"Baza de date nu răspunde ({err.orig}); reîncerc.", err=True)
+                time.sleep(idle_seconds * 5)
+                continue
             if outcome is None:
                 db.session.remove()
                 if once:

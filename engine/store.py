@@ -171,10 +171,31 @@ def save(session: Session, loaded: LoadedInstance) -> None:
     if gone:
         session.execute(update(EngineTask).where(EngineTask.id.in_(gone))
                         .values(live=False, state=TaskState.CANCELLED))
-    known = set(session.execute(select(TaskData.hash).where(
-        TaskData.hash.in_(new_data))).scalars())
-    session.add_all(TaskData(hash=h, body=b) for h, b in new_data.items() if h not in known)
+    store_task_data(session, new_data)
     loaded.instance.workflow_json = dumps(meta)
     loaded.rows = {tid: _row_values(k, live[k][tid], content_hash(dumps(live[k][tid]["data"])))
                    for k in live for tid in live[k]}
     session.flush()
+
+
+def store_task_data(session: Session, data: dict[str, str]) -> None:
+    """Add content-addressed task data not stored yet. Two instances may reach the
+    same data at the same moment: the insert tolerates the other one's row (on
+    MariaDB it waits for that transaction, then does nothing), in hash order so two
+    such writers never wait for each other crosswise."""
+    if not data:
+        return
+    known = set(session.execute(select(TaskData.hash).where(
+        TaskData.hash.in_(data))).scalars())
+    rows = [{"hash": h, "body": data[h]} for h in sorted(data) if h not in known]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+        stmt = mysql_insert(TaskData)
+        stmt = stmt.on_duplicate_key_update(hash=stmt.inserted.hash)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        stmt = sqlite_insert(TaskData).on_conflict_do_nothing()
+    session.execute(stmt, rows)

@@ -45,7 +45,7 @@ DATABASE = "dosar_bench_crash"
 SCHEDULER_COMMAND = (["scheduler"] if (ROOT / "webapp/ops/commands_scheduler.py").exists()
                      else ["timers", "--watch"])
 LEADER_TTL_SECONDS = "6"     # a dead leader is replaced within this
-KILL_WEIGHTS = {"scheduler": 4, "worker": 4, "web": 2}
+KILL_WEIGHTS = {"scheduler": 6, "worker": 3, "web": 2}   # among those that may die now
 LEADER_SHARE = 0.6        # of scheduler kills, how many aim at the current leader
 WAITING_PROCEDURE = "crash_waiting"
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -266,21 +266,28 @@ def killer_loop(processes: list[Process], wanted: int, engine, kills: Counter,
     restarts = []
     while sum(kills.values()) < wanted:
         time.sleep(rng.uniform(0.3, 1.0))
-        role = rng.choices(list(KILL_WEIGHTS), weights=list(KILL_WEIGHTS.values()))[0]
-        same_role = [p for p in processes if p.role == role]
-        ready = [p for p in same_role if p.ready(bases.get(p.name))]
-        candidates, label = [p for p in same_role if p.pid and ready != [p]], role
-        if not ready or not candidates:
+        # Which roles may lose a process now, and which of their processes.
+        eligible = {}
+        for role in KILL_WEIGHTS:
+            same_role = [p for p in processes if p.role == role]
+            ready = [p for p in same_role if p.ready(bases.get(p.name))]
+            candidates = [p for p in same_role if p.pid and ready != [p]]
+            if role == "scheduler" and SCHEDULER_COMMAND == ["scheduler"]:
+                # Kill while someone leads, so that leadership changes hands.
+                leader = leader_pid(engine)
+                leading = [p for p in candidates if p.pid == leader]
+                if not leading:
+                    continue
+                if rng.random() < LEADER_SHARE:
+                    candidates = leading
+            if ready and candidates:
+                eligible[role] = candidates
+        if not eligible:
             continue
+        role = rng.choices(list(eligible), weights=[KILL_WEIGHTS[r] for r in eligible])[0]
+        victim = rng.choice(eligible[role])
         leader = leader_pid(engine) if role == "scheduler" else None
-        leading = [p for p in candidates if p.pid == leader]
-        if role == "scheduler" and SCHEDULER_COMMAND == ["scheduler"] and not leading:
-            continue      # kill while someone leads, so that leadership changes hands
-        if leading and rng.random() < LEADER_SHARE:
-            candidates = leading
-        victim = rng.choice(candidates)
-        if leader is not None and victim.pid == leader:
-            label = "scheduler_leader"
+        label = "scheduler_leader" if leader is not None and victim.pid == leader else role
         if victim.kill():
             kills[label] += 1
             timer = threading.Timer(rng.uniform(0.1, 1.0), victim.start)

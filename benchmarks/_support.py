@@ -62,3 +62,27 @@ def login(base: str, username: str, password: str) -> tuple[requests.Session, st
 
 def temp_data_dir() -> str:
     return tempfile.mkdtemp(prefix="dosar-bench-")
+
+
+# The MariaDB server benchmarks create their databases on (root, no password).
+MARIADB_SERVER = os.environ.get("DOSAR_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
+
+
+def fresh_mariadb_database(name: str) -> str:
+    """Drop and create database `name` (utf8mb4); return its SQLAlchemy URL."""
+    from sqlalchemy import create_engine, text
+    server = create_engine(MARIADB_SERVER + "/?charset=utf8mb4")
+    with server.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
+                          "COLLATE utf8mb4_unicode_ci"))
+    server.dispose()
+    return f"{MARIADB_SERVER}/{name}?charset=utf8mb4"
+
+
+def drop_mariadb_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+    server = create_engine(MARIADB_SERVER + "/?charset=utf8mb4")
+    with server.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    server.dispose()

@@ -36,9 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._support import ROOT, free_port, login  # noqa: E402
+from benchmarks._support import (ROOT, drop_mariadb_database, free_port,  # noqa: E402
+                                 fresh_mariadb_database, login)
 
-SERVER = os.environ.get("DOSAR_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
 DATABASE = "dosar_bench_crash"
 # The scheduler candidate: `dosar scheduler` (leader-elected through `scheduler_lease`);
 # a tree without it runs `dosar timers --watch` (every candidate fires timers).
@@ -365,14 +365,7 @@ def main() -> int:
     wanted = args.kills or (30 if args.quick else 200)
     rng = random.Random(args.seed)
 
-    from sqlalchemy import create_engine, text
-    server = create_engine(SERVER + "/?charset=utf8mb4")
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{args.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{args.database}` CHARACTER SET utf8mb4 "
-                          "COLLATE utf8mb4_unicode_ci"))
-    server.dispose()
-    url = f"{SERVER}/{args.database}?charset=utf8mb4"
+    url = fresh_mariadb_database(args.database)
     data_dir = Path(tempfile.mkdtemp(prefix="dosar-crash-"))
     logs = data_dir / "logs"
     logs.mkdir()
@@ -453,10 +446,7 @@ def main() -> int:
             "timers_fired_twice", "timers_missed", "jobs_lost")
     failed = any(figures[k] for k in zero)
     if not args.keep and not failed:
-        server = create_engine(SERVER + "/?charset=utf8mb4")
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{args.database}`"))
-        server.dispose()
+        drop_mariadb_database(args.database)
         shutil.rmtree(data_dir, ignore_errors=True)
     return 1 if failed else 0
 

@@ -27,29 +27,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from benchmarks._support import login, served_app, temp_data_dir  # noqa: E402
+from benchmarks._support import (drop_mariadb_database, fresh_mariadb_database,  # noqa: E402
+                                 login, served_app, temp_data_dir)
 from benchmarks.engine import LOOP, raw_engine  # noqa: E402
 
-SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 DATABASE = "dosar_bench_engine_http"
 PASSWORD = "bench-password-1"
 
 
 def fresh_database(name: str) -> str:
-    server = create_engine(SERVER + "/?charset=utf8mb4")
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                          "COLLATE utf8mb4_unicode_ci"))
-    server.dispose()
-    return f"{SERVER}/{name}?charset=utf8mb4"
+    return fresh_mariadb_database(name)
 
 
 def drop_database(name: str) -> None:
-    server = create_engine(SERVER + "/?charset=utf8mb4")
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-    server.dispose()
+    drop_mariadb_database(name)
 
 
 def prepare(url: str, data_dir: str, clients: int) -> list[tuple[str, int]]:

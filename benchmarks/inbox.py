@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-SERVER = "mysql+pymysql://root@127.0.0.1:3306"
+from benchmarks._support import drop_mariadb_database, fresh_mariadb_database  # noqa: E402
+
 DATABASE = "dosar_bench_inbox"
 CLERK, PASSWORD = "functionar", "bench-password-1"
 BATCH = 20_000
@@ -48,13 +49,7 @@ ROW = re.compile(r'data-task-id="\d+"')
 def create_database(backend: str, data_dir: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{data_dir}/dosar.db"
-    server = create_engine(SERVER + "/?charset=utf8mb4")
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{DATABASE}`"))
-        conn.execute(text(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4 "
-                          "COLLATE utf8mb4_unicode_ci"))
-    server.dispose()
-    return f"{SERVER}/{DATABASE}?charset=utf8mb4"
+    return fresh_mariadb_database(DATABASE)
 
 
 def make_app(url: str, data_dir: str):
@@ -321,10 +316,7 @@ def run(backend: str, tasks: int, open_tasks: int, requests_count: int, keep: bo
         db.engine.dispose()
     if not keep:
         if backend == "mariadb":
-            server = create_engine(SERVER + "/?charset=utf8mb4")
-            with server.begin() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{DATABASE}`"))
-            server.dispose()
+            drop_mariadb_database(DATABASE)
         shutil.rmtree(data_dir, ignore_errors=True)
     return figures
 

@@ -26,7 +26,6 @@ dropped at the end (`--keep` leaves it to look at).
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import shutil
 import sys
@@ -38,7 +37,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SERVER = os.environ.get("DOSAR_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
 DATABASE = "dosar_bench_registry"
 LAST_DAY, FIRST_DAY = date(2026, 12, 31), date(2027, 1, 1)
 URB_SHARE, ROLLBACK_SHARE, CANCEL_SHARE = 0.3, 0.03, 0.03
@@ -138,7 +136,7 @@ def worker(index: int, url: str, seconds: float, barrier, results) -> None:
 
 def prepare(backend: str, database: str) -> tuple[str, str]:
     """A fresh database with the app's schema and two registers; returns its URL."""
-    from sqlalchemy import create_engine, text
+    from benchmarks._support import fresh_mariadb_database
     from webapp import create_app
     from webapp.database import db
     from webapp.migrations import upgrade
@@ -147,13 +145,7 @@ def prepare(backend: str, database: str) -> tuple[str, str]:
     if backend == "sqlite":
         url = f"sqlite:///{data_dir}/dosar.db"
     else:
-        server = create_engine(SERVER + "/?charset=utf8mb4")
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
-            conn.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 "
-                              "COLLATE utf8mb4_unicode_ci"))
-        server.dispose()
-        url = f"{SERVER}/{database}?charset=utf8mb4"
+        url = fresh_mariadb_database(database)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATA_DIR": data_dir,
                       "STORAGE_DIR": f"{data_dir}/files", "SECRET_KEY": "bench"})
     with app.app_context():
@@ -170,11 +162,8 @@ def prepare(backend: str, database: str) -> tuple[str, str]:
 
 def drop(backend: str, database: str, data_dir: str) -> None:
     if backend == "mariadb":
-        from sqlalchemy import create_engine, text
-        server = create_engine(SERVER + "/?charset=utf8mb4")
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
-        server.dispose()
+        from benchmarks._support import drop_mariadb_database
+        drop_mariadb_database(database)
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -7,19 +7,12 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from mariadb_support import MARIADB, MARIADB_DB, mariadb_url, reset_mariadb  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MARIADB = dict(host=os.environ.get("DOSAR_TEST_MARIADB_HOST", "127.0.0.1"),
-               port=int(os.environ.get("DOSAR_TEST_MARIADB_PORT", "3306")), user="root",
-               password="")
-MARIADB_DB = f"dosar_test_{os.getpid()}"
 BACKENDS = ["sqlite"] if os.environ.get("DOSAR_SKIP_MARIADB") == "1" else ["sqlite", "mariadb"]
-
-
-def mariadb_url(database: str = MARIADB_DB) -> str:
-    return (f"mysql+pymysql://{MARIADB['user']}@{MARIADB['host']}:{MARIADB['port']}/"
-            f"{database}?charset=utf8mb4")
 
 
 @pytest.fixture(scope="session")
@@ -42,22 +35,8 @@ def database_url(request, tmp_path):
         return
     request.getfixturevalue("mariadb_database")
     url = mariadb_url()
-    _reset_mariadb(url)
+    reset_mariadb(url)
     yield url
-
-
-def _reset_mariadb(url):
-    from sqlalchemy import create_engine, text
-    import webapp  # noqa: F401  (registers every table)
-    from connectors.db import Base
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
-        for table in Base.metadata.sorted_tables:
-            conn.execute(text(f"DROP TABLE IF EXISTS `{table.name}`"))
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
-    engine.dispose()
 
 
 @pytest.fixture

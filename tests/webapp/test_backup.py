@@ -194,7 +194,7 @@ def test_a_damaged_backup_or_a_database_with_data_is_refused(demo_app, tmp_path)
 
 @pytest.mark.skipif(os.environ.get("DOSAR_SKIP_MARIADB") == "1", reason="no MariaDB")
 def test_a_sqlite_backup_restores_into_mariadb_and_back(request, tmp_path):
-    from conftest import mariadb_url, _reset_mariadb
+    from mariadb_support import mariadb_url, reset_mariadb
     from webapp.database import db
     from webapp.demo import load_demo
     request.getfixturevalue("mariadb_database")
@@ -206,7 +206,7 @@ def test_a_sqlite_backup_restores_into_mariadb_and_back(request, tmp_path):
     before = snapshot(embedded, whole_seconds=True)
     made = backup(embedded, tmp_path / "copii-sqlite")
 
-    _reset_mariadb(mariadb_url())
+    reset_mariadb(mariadb_url())
     server = make_app(mariadb_url(), tmp_path / "b")
     restore(server, made)
     assert snapshot(server, whole_seconds=True) == before

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from conftest import MARIADB, MARIADB_DB, mariadb_url
+from mariadb_support import MARIADB, MARIADB_DB, mariadb_url
 from connectors.registry.models import RegisterEntry
 
 from webapp_testkit import login, register_petition

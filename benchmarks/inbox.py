@@ -168,6 +168,11 @@ def load(backend: str, url: str, tasks: int, open_tasks: int, definition_id: int
         for statement, rows in zip(statements, batch):
             cursor.executemany(statement, rows)
         cursor.execute(commit)
+    # What the engine keeps on every flush: a group row of an open, unclaimed task waits.
+    cursor.execute(begin)
+    cursor.execute("UPDATE human_task_group SET waiting = 1 WHERE human_task_id IN "
+                   "(SELECT id FROM human_task WHERE status = 'open' AND assignee IS NULL)")
+    cursor.execute(commit)
     if backend == "sqlite":
         for _name, sql in indexes:
             conn.execute(sql)
@@ -260,30 +265,16 @@ def timed_ms(conn, sql: str, times: int = 15) -> tuple[float, int]:
     return round(statistics.median(samples) * 1000, 2), value
 
 
-def waiting_flag_trial(url: str) -> dict:
-    """The count of a clerk's unclaimed tasks as the inbox asks it now, against the same
-    count over a `waiting` flag on human_task_group (open and unclaimed), added here by
-    hand: the schema change the count needs at this size (see docs/operations.md)."""
+def count_figures(url: str) -> dict:
+    """The group count as the inbox asks it (over the groups' `waiting` flag), against
+    the same count over the task rows, for contrast: why the flag is there."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        now_ms, now_value = timed_ms(conn, COUNT_NOW)
-        conn.execute(text("ALTER TABLE human_task_group ADD COLUMN waiting BOOLEAN "
-                          "NOT NULL DEFAULT 0"))
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("UPDATE human_task_group SET waiting = 1 WHERE human_task_id IN "
-                              "(SELECT id FROM human_task WHERE status = 'open' "
-                              "AND assignee IS NULL)"))
-        else:
-            conn.execute(text("UPDATE human_task_group g JOIN human_task t "
-                              "ON t.id = g.human_task_id SET g.waiting = 1 "
-                              "WHERE t.status = 'open' AND t.assignee IS NULL"))
-        conn.execute(text("CREATE INDEX ix_human_task_group_waiting ON human_task_group "
-                          "(waiting, group_code, human_task_id)"))
-    with engine.begin() as conn:
+        scan_ms, scan_value = timed_ms(conn, COUNT_NOW)
         flag_ms, flag_value = timed_ms(conn, COUNT_FLAG)
     engine.dispose()
-    return {"count_ms": now_ms, "count_with_waiting_flag_ms": flag_ms,
-            "counts_agree": now_value == flag_value}
+    return {"count_ms": flag_ms, "count_without_flag_ms": scan_ms,
+            "counts_agree": scan_value == flag_value}
 
 
 def clerk_group_tasks(app) -> int:
@@ -310,7 +301,7 @@ def run(backend: str, tasks: int, open_tasks: int, requests_count: int, keep: bo
                **measure(app, requests_count, warmup=max(requests_count // 10, 3)),
                "load_s": round(load_s, 2), "plan": query_plan(app)}
     if waiting_flag:
-        figures.update(waiting_flag_trial(url))
+        figures.update(count_figures(url))
     with app.app_context():
         from webapp.database import db
         db.engine.dispose()
@@ -330,7 +321,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="measured page loads")
     parser.add_argument("--keep", action="store_true", help="keep the databases to look at")
     parser.add_argument("--no-flag-trial", action="store_true",
-                        help="skip timing the count over a hand-added waiting flag")
+                        help="skip timing the group count with and without the waiting flag")
     args = parser.parse_args()
     tasks = args.tasks or (100_000 if args.quick else 1_000_000)
     open_tasks = args.open if args.open is not None else tasks // 10
@@ -344,7 +335,7 @@ def main() -> None:
         results.append(figures)
     summary = {f"{r['backend']}_{key}": r[key] for r in results
                for key in ("p50_ms", "p95_ms", "cpu_p95_ms", "load_s", "rows", "count_ms",
-                           "count_with_waiting_flag_ms") if key in r}
+                           "count_without_flag_ms") if key in r}
     print(json.dumps({"tasks": tasks, "open_tasks": open_tasks, **summary,
                       "results": [{k: v for k, v in r.items() if k != "plan"} for r in results],
                       "seconds": round(time.perf_counter() - started, 1), "quick": args.quick},

@@ -8,7 +8,7 @@ projected into `human_task` rows so inboxes are plain indexed SQL.
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import (Boolean, Date, DateTime, Double, ForeignKey, Index, Integer,
+from sqlalchemy import (Boolean, Date, DateTime, Double, ForeignKey, Index, Integer, false,
                         String, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,12 +123,18 @@ class HumanTask(Base):
 
 
 class HumanTaskGroup(Base):
-    """Candidate groups of a human task, one row each, for indexed inbox queries."""
+    """Candidate groups of a human task, one row each, for indexed inbox queries.
+    `waiting` mirrors "open and nobody has claimed it" on the group row itself, so a
+    group inbox's count reads only its groups' rows, not every open task of the town
+    hall; kept in step on every flush (engine/projection.py)."""
     __tablename__ = "human_task_group"
-    __table_args__ = (Index("ix_human_task_group_code", "group_code", "human_task_id"),)
+    __table_args__ = (Index("ix_human_task_group_code", "group_code", "human_task_id"),
+                      Index("ix_human_task_group_waiting", "waiting", "group_code",
+                            "human_task_id"))
 
     human_task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
     group_code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # The audit trail is written by every layer, so its table lives in connectors/.

@@ -7,7 +7,7 @@ filled from the task's data, so a diagram can say `sef-{department}`.
 """
 import re
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
@@ -81,3 +81,20 @@ def sync(session: Session, instance: ProcessInstance, definition: ProcessDefinit
         session.add(row)
         created.append(row)
     return created
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_waiting_in_step(session, flush_context, instances) -> None:
+    """Whatever changed a task (claimed, released, completed, cancelled, reassigned,
+    handed to a substitute), its group rows say whether it still waits for someone."""
+    changed = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, HumanTask)]
+    if not changed:
+        return
+    with session.no_autoflush:
+        for task in changed:
+            # A new row's status is still None here: the column default ("open") comes
+            # with the INSERT.
+            waiting = (task.status or "open") == "open" and task.assignee is None
+            for group in task.groups:
+                if group.waiting != waiting:
+                    group.waiting = waiting

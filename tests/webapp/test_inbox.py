@@ -81,3 +81,36 @@ def test_every_task_shows_the_petitions_30_day_term(demo_app):
         task_id = task.id
     client = login(demo_app.test_client(), "sef.relatii")
     assert "01.04.2026" in client.get(f"/sarcini/{task_id}").text
+
+
+def test_a_tasks_group_rows_say_whether_it_still_waits_for_someone(demo_app):
+    """The group count reads the groups' `waiting` flag: it follows every change."""
+    from engine import substitution
+    from engine.models import HumanTaskGroup
+    from webapp.database import db
+    from webapp_testkit import post
+    register_on(demo_app, date.today(), "Petent")
+    client = login(demo_app.test_client(), "sef.relatii")
+
+    def waiting(task_id):
+        with demo_app.app_context():
+            flags = set(db.session.execute(select(HumanTaskGroup.waiting).where(
+                HumanTaskGroup.human_task_id == task_id)).scalars())
+            db.session.remove()
+        assert len(flags) == 1
+        return flags.pop()
+    task_id = int(re.search(r'data-task-id="(\d+)"', client.get("/?view=group").text).group(1))
+    assert waiting(task_id) is True
+    post(client, f"/sarcini/{task_id}/preia", {}, page_url=f"/sarcini/{task_id}")
+    assert waiting(task_id) is False
+    assert "Nepreluate, în grupurile mele (0)" in client.get("/?view=group").text
+    post(client, f"/sarcini/{task_id}/elibereaza", {}, page_url=f"/sarcini/{task_id}")
+    assert waiting(task_id) is True
+    assert "Nepreluate, în grupurile mele (1)" in client.get("/?view=group").text
+    with demo_app.app_context():                 # the head hands it to a colleague
+        task = db.session.get(HumanTask, task_id)
+        substitution.reassign(db.session, task, runtime.Actor("sef.relatii", frozenset(
+            {"sef-relatii-publice"})), "functionar.relatii", "concediu")
+        db.session.commit()
+        db.session.remove()
+    assert waiting(task_id) is False

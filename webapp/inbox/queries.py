@@ -51,9 +51,18 @@ def count(session, stmt) -> int:
     return cache[key]
 
 
-def page(session, stmt, sort: str, number: int, size: int):
+def waiting_count(session, groups) -> int:
+    """How many tasks wait in these groups: read off the groups' own rows."""
+    if not groups:
+        return 0
+    return session.execute(select(func.count(func.distinct(HumanTaskGroup.human_task_id)))
+                           .where(HumanTaskGroup.waiting.is_(True),
+                                  HumanTaskGroup.group_code.in_(sorted(groups)))).scalar_one()
+
+
+def page(session, stmt, sort: str, number: int, size: int, total: int | None = None):
     """One page of tasks by term, those without a term last whichever way it is sorted."""
-    total = count(session, stmt)
+    total = count(session, stmt) if total is None else total
     offset = (number - 1) * size
     dated = stmt.where(HumanTask.due_on.is_not(None))
     rows = session.execute(_shown(dated.order_by(*_order(sort)).offset(offset).limit(size))

@@ -40,9 +40,11 @@ def index():
     groups = current_actor().groups
     stmt = queries.my_tasks(g.user.username) if view == "mine" else queries.group_tasks(groups)
     size = current_app.config["INBOX_PAGE_SIZE"]
-    tasks, total = queries.page(db.session, stmt, sort, number, size)
-    counts = {"mine": queries.page(db.session, queries.my_tasks(g.user.username), sort, 1, 1)[1],
-              "group": queries.page(db.session, queries.group_tasks(groups), sort, 1, 1)[1]}
+    waiting = queries.waiting_count(db.session, groups)
+    tasks, total = queries.page(db.session, stmt, sort, number, size,
+                                total=waiting if view == "group" else None)
+    counts = {"mine": queries.count(db.session, queries.my_tasks(g.user.username)),
+              "group": waiting}
     entries = _entries({t.document_id for t in tasks})
     news = notifications.unread(db.session, g.user.username, groups)
     return render_template("inbox/index.html", tasks=tasks, total=total, view=view, sort=sort,

@@ -135,7 +135,7 @@ def index():
 @bp.route("/<int:entry_id>")
 @login_required
 def show(entry_id):
-    return _entry_page(_readable_entry(entry_id))
+    return _entry_page(readable_entry(entry_id))
 
 
 @bp.route("/<int:entry_id>/anuleaza", methods=["POST"])
@@ -292,10 +292,6 @@ def _visible_entries():
 
 def _visible_ids(entries) -> set[int]:
     return {e.id for e in entries if may_read_entry(e)}
-
-
-def _readable_entry(entry_id: int) -> RegisterEntry:
-    return readable_entry(entry_id)
 
 
 from . import printing  # noqa: E402,F401  (routes of the printed papers)

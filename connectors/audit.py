@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, LongText, utcnow
@@ -24,6 +24,11 @@ class AuditEvent(Base):
     summary: Mapped[str] = mapped_column(String(1000), default="")
     before_json: Mapped[Optional[str]] = mapped_column(LongText)
     after_json: Mapped[Optional[str]] = mapped_column(LongText)
+    # The hash chain, filled in by the sealing step in event order (seq 1, 2, 3…):
+    # chain_hash covers this event's fields and the previous event's chain_hash, so an
+    # edited, deleted or reordered event breaks the chain from that point on.
+    seq: Mapped[Optional[int]] = mapped_column(BigInteger, unique=True)
+    chain_hash: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 def record_event(session: Session, actor: str | None, action: str, *, object_ref: str,

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connectors.db import Base, utcnow
@@ -50,6 +50,9 @@ class RegisterEntry(Base):
     # How it arrived: ghiseu, posta, email, fax, telefon, portal.
     channel: Mapped[str] = mapped_column(String(20), default="ghiseu")
     document_type: Mapped[str] = mapped_column(String(100), default="")
+    # Confidential types (social assistance, child protection…): only the departments
+    # handling the entry see it, not the register's overseers.
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sender_name: Mapped[str] = mapped_column(String(300), default="", index=True)
     sender_address: Mapped[str] = mapped_column(String(500), default="")
     sender_email: Mapped[str] = mapped_column(String(300), default="")

@@ -29,6 +29,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     department_code: Mapped[Optional[str]] = mapped_column(ForeignKey("department.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set for staff whose account comes from the directory (LDAP / Active Directory):
+    # they log in with the directory's password, never a local one.
+    directory_dn: Mapped[Optional[str]] = mapped_column(String(500))
+    # Base32 secret of the optional second factor (TOTP), once the user enrolled.
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
 
     department: Mapped[Optional[Department]] = relationship(lazy="joined")
     memberships: Mapped[list["UserGroup"]] = relationship(cascade="all, delete-orphan",

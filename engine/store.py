@@ -12,7 +12,7 @@ Saving writes only rows whose content changed since the load.
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, true, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
@@ -107,7 +107,7 @@ def load(session: Session, instance: ProcessInstance, spec, subprocess_specs,
          script_engine) -> LoadedInstance:
     rows = session.execute(
         select(EngineTask).where(EngineTask.instance_id == instance.id,
-                                 EngineTask.live.is_(True))).scalars().all()
+                                 EngineTask.live == true())).scalars().all()
     hashes = {r.data_hash for r in rows}
     bodies = dict(session.execute(
         select(TaskData.hash, TaskData.body).where(TaskData.hash.in_(hashes))).all())

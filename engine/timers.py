@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from .models_sla import Timer
@@ -55,18 +55,18 @@ def cancel_pending(session: Session, instance_id: int, kinds) -> int:
     """Cancel the instance's unfired timers of these kinds (fired ones stay as history)."""
     return session.execute(update(Timer).where(
         Timer.instance_id == instance_id, Timer.kind.in_(list(kinds)),
-        Timer.fired_at.is_(None), Timer.cancelled.is_(False)).values(cancelled=True)).rowcount
+        Timer.fired_at.is_(None), Timer.cancelled == false()).values(cancelled=True)).rowcount
 
 
 def pending(session: Session, instance_id: int) -> list[Timer]:
     return session.execute(select(Timer).where(
         Timer.instance_id == instance_id, Timer.fired_at.is_(None),
-        Timer.cancelled.is_(False)).order_by(Timer.due_at)).scalars().all()
+        Timer.cancelled == false()).order_by(Timer.due_at)).scalars().all()
 
 
 def claim_next_due(session: Session, now: datetime) -> Timer | None:
     """The oldest due timer, locked for this transaction (skipped if another has it)."""
-    stmt = (select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled.is_(False),
+    stmt = (select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled == false(),
                                 Timer.due_at <= now)
             .order_by(Timer.due_at, Timer.id).limit(1))
     if session.get_bind().dialect.name in ("mysql", "mariadb"):

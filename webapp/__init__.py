@@ -9,6 +9,7 @@ from engine.timers import local_today
 
 from . import config
 from .database import db, engine_options, may_write, normalise_url
+from .dates import due_badge
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -170,6 +171,14 @@ def _register_hooks(app: Flask) -> None:
     @app.template_filter("action_label")
     def action_label(action: str) -> str:
         return str(ACTION_LABELS.get(action, action))
+
+    @app.template_global("due")
+    def due(on):
+        # A page of tasks sorted by term shows the same few days over and over.
+        badges = g.setdefault("due_badges", {})
+        if on not in badges:
+            badges[on] = due_badge(on, local_today())
+        return badges[on]
 
     @app.context_processor
     def template_globals():

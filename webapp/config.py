@@ -63,6 +63,9 @@ def from_environment() -> dict:
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("DOSAR_SESSION_MINUTES", 480)) * 60,
         "WTF_CSRF_TIME_LIMIT": None,   # tied to the session instead
         "INBOX_PAGE_SIZE": 50,
+        # Inbox counts stop here ("1000+"): an exact count of a larger backlog costs a
+        # walk over all of it on every page view, and tells a clerk nothing more.
+        "INBOX_COUNT_LIMIT": int(os.environ.get("DOSAR_INBOX_COUNT_LIMIT", 1000)),
         "LOGIN_MAX_FAILURES": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES_PER_IP", 20)),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("DOSAR_LOGIN_LOCK_MINUTES", 15)),

@@ -54,6 +54,26 @@ def test_inbox_pages_and_counts(demo_app):
     assert "Nepreluate, în grupurile mele (7)" in first
 
 
+def test_a_backlog_past_the_count_limit_reads_as_over_and_still_pages(demo_app):
+    """Counting stops past INBOX_COUNT_LIMIT; every task is still reachable page by page."""
+    demo_app.config.update(INBOX_PAGE_SIZE=2, INBOX_COUNT_LIMIT=3)
+    register_on(demo_app, date.today(), "Petent", count=7)
+    client = login(demo_app.test_client(), "sef.relatii")
+    first = client.get("/?view=group").text
+    assert "Nepreluate, în grupurile mele (3+)" in first
+    assert "Peste 3 de sarcini, pagina 1" in first and "din" not in first.split("caption")[1]
+    seen, number = [], 1
+    while True:
+        html = client.get(f"/?view=group&page={number}").text
+        seen += senders_in_order(html)
+        if f"page={number + 1}" not in html:
+            break
+        number += 1
+    assert number == 4 and sorted(seen) == [f"Petent {i}" for i in range(7)]
+    demo_app.config["INBOX_COUNT_LIMIT"] = 7          # at the limit, the exact count again
+    assert "(7)" in client.get("/?view=group").text
+
+
 def test_claimed_task_moves_from_group_to_my_tasks(demo_app):
     register_on(demo_app, date.today(), "Petent")
     client = login(demo_app.test_client(), "sef.relatii")

@@ -39,16 +39,21 @@ def index():
         abort(400)
     groups = current_actor().groups
     stmt = queries.my_tasks(g.user.username) if view == "mine" else queries.group_tasks(groups)
-    size = current_app.config["INBOX_PAGE_SIZE"]
-    waiting = queries.waiting_count(db.session, groups)
-    tasks, total = queries.page(db.session, stmt, sort, number, size,
-                                total=waiting if view == "group" else None)
-    counts = {"mine": queries.count(db.session, queries.my_tasks(g.user.username)),
-              "group": waiting}
+    size, limit = current_app.config["INBOX_PAGE_SIZE"], current_app.config["INBOX_COUNT_LIMIT"]
+    counts = {"mine": queries.count(db.session, queries.my_tasks(g.user.username), limit),
+              "group": queries.waiting_count(db.session, groups, limit)}
+    tasks = queries.page(db.session, stmt, sort, number, size)
+    total = counts[view]
+    if total <= limit:
+        pages = max((total + size - 1) // size, 1)
+        more = number < pages
+    else:           # "over `limit`": the page count is not known, only that more follow
+        pages = None
+        more = number * size <= limit or len(tasks) == size
     entries = _entries({t.document_id for t in tasks})
     news = notifications.unread(db.session, g.user.username, groups)
     return render_template("inbox/index.html", tasks=tasks, total=total, view=view, sort=sort,
-                           page=number, pages=max((total + size - 1) // size, 1),
+                           page=number, pages=pages, more=more, limit=limit,
                            counts=counts, entries=entries, news=news)
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import func, select, text
+from sqlalchemy import false, func, select, text
 
 from webapp.database import db
 
@@ -169,7 +169,7 @@ class _DatabaseGauges:
             overdue = count(HumanTask, HumanTask.status == "open", HumanTask.due_on < local_today())
             jobs = dict(db.session.execute(select(BackgroundJob.status, func.count())
                                            .group_by(BackgroundJob.status)).all())
-            due = count(Timer, Timer.fired_at.is_(None), Timer.cancelled.is_(False),
+            due = count(Timer, Timer.fired_at.is_(None), Timer.cancelled == false(),
                         Timer.due_at <= utcnow())
         finally:
             db.session.rollback()

@@ -14,9 +14,11 @@ def _discovered() -> dict:
 
 
 def operations() -> dict:
+    from connectors.mail.operations import send_mail_operation
     from connectors.registry import service
     # Built-ins first, so a source checkout works before `pip install -e .`.
     return {"registry.register_document": service.register_document_operation,
             "registry.assign_entry": service.assign_entry_operation,
             "registry.record_dispatch": service.record_dispatch_operation,
-            "registry.archive_entry": service.archive_entry_operation, **_discovered()}
+            "registry.archive_entry": service.archive_entry_operation,
+            "mail.send": send_mail_operation, **_discovered()}

@@ -1,13 +1,17 @@
 """Notifications: reminders, escalations and other news for a person or a group.
 
-They are rows read by the inbox; sending them by e-mail as well is a connector's job.
+They are rows read by the inbox; `notification_added` tells whoever listens (the web
+app's e-mail of reminders and escalations) in the same transaction.
 """
+from blinker import Namespace
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.db import utcnow
 
 from .models_sla import Notification
+
+notification_added = Namespace().signal("notification-added")
 
 
 def notify(session: Session, *, kind: str, message: str, recipient: str | None = None,
@@ -17,6 +21,7 @@ def notify(session: Session, *, kind: str, message: str, recipient: str | None =
     note = Notification(kind=kind, message=message[:1000], recipient=recipient,
                         group_code=group_code, instance_id=instance_id)
     session.add(note)
+    notification_added.send(session, notification=note)
     return note
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask, g, render_template, request
 from flask_babel import Babel, gettext as _, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.timers import local_today
 
@@ -87,6 +88,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url, app.config))
 
+    if app.config["PROXY_HOPS"]:
+        # Behind the load balancer: the client's address and scheme come from the
+        # X-Forwarded-* headers the proxies set, trusted only that many hops deep
+        # (login throttling per address and the audit trail depend on it).
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops)
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, default_locale="ro", default_translation_directories=str(TRANSLATIONS),
@@ -98,6 +106,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(archive_cli)
     register_commands(app)
     _configure_archive(app)
+    from .mailing import configure as configure_mail
+    configure_mail(app)
     return app
 
 

@@ -46,6 +46,41 @@ def _backup_hour(value: str) -> int | None:
     return hour
 
 
+def directory() -> dict:
+    """The staff directory (LDAP / Active Directory) used at login; docs/identity.md.
+    With no DOSAR_LDAP_URL, only local accounts exist, as before. Unset keys take the
+    preset's value (webapp/auth/directory.py: PRESETS)."""
+    env = os.environ.get
+    return {
+        # One URL or several separated by spaces, tried in order: ldaps://… or ldap://….
+        "LDAP_URL": env("DOSAR_LDAP_URL", "").strip(),
+        # "ad" (Active Directory) or "openldap": default attribute names and filters.
+        "LDAP_PRESET": env("DOSAR_LDAP_PRESET", "openldap"),
+        # The service account that looks people and groups up (read-only is enough).
+        "LDAP_BIND_DN": env("DOSAR_LDAP_BIND_DN", ""),
+        "LDAP_BIND_PASSWORD": env("DOSAR_LDAP_BIND_PASSWORD", ""),
+        "LDAP_USER_BASE": env("DOSAR_LDAP_USER_BASE", ""),
+        # The attribute(s) a login name is matched against, comma-separated; the first
+        # one names the local account (e.g. "sAMAccountName,userPrincipalName").
+        "LDAP_USER_ATTRIBUTE": env("DOSAR_LDAP_USER_ATTRIBUTE"),
+        "LDAP_USER_FILTER": env("DOSAR_LDAP_USER_FILTER"),
+        # What an enabled account matches; an account found only without it is disabled.
+        "LDAP_ENABLED_FILTER": env("DOSAR_LDAP_ENABLED_FILTER"),
+        "LDAP_GROUP_BASE": env("DOSAR_LDAP_GROUP_BASE", ""),
+        # "member" (search groups naming the entry) or "memberOf" (read the entry's list).
+        "LDAP_MEMBERSHIP": env("DOSAR_LDAP_MEMBERSHIP"),
+        # Directory group (DN or CN) → Dosar group code(s): a JSON/TOML file, or inline JSON.
+        "LDAP_GROUP_MAP": env("DOSAR_LDAP_GROUP_MAP", ""),
+        "LDAP_START_TLS": env("DOSAR_LDAP_START_TLS", "1") == "1",
+        # CA certificates to check the server's certificate with (else the system's).
+        "LDAP_CA_FILE": env("DOSAR_LDAP_CA_FILE", ""),
+        # "0" turns certificate checking off: only for a first test, never in service.
+        "LDAP_VERIFY_CERTIFICATE": env("DOSAR_LDAP_VERIFY_CERTIFICATE", "1") == "1",
+        # Seconds to connect and to wait for each answer: a dead directory fails fast.
+        "LDAP_TIMEOUT_SECONDS": float(env("DOSAR_LDAP_TIMEOUT_SECONDS", 5)),
+    }
+
+
 def from_environment() -> dict:
     data_dir = Path(os.environ.get("DOSAR_DATA_DIR", ROOT / "var"))
     return {
@@ -53,6 +88,7 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DOSAR_DATABASE_URL",
                                                   f"sqlite:///{data_dir / 'dosar.db'}"),
         **database_pool(),
+        **directory(),
         "STORAGE_DIR": os.environ.get("DOSAR_STORAGE_DIR", str(data_dir / "files")),
         "PROCESSES_DIR": os.environ.get("DOSAR_PROCESSES_DIR", str(ROOT / "processes")),
         "SECRET_KEY": _secret_key(data_dir),
@@ -69,6 +105,16 @@ def from_environment() -> dict:
         "LOGIN_MAX_FAILURES": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("DOSAR_LOGIN_MAX_FAILURES_PER_IP", 20)),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("DOSAR_LOGIN_LOCK_MINUTES", 15)),
+        # Reverse proxies / load balancers in front of the app whose X-Forwarded-For and
+        # X-Forwarded-Proto are trusted; 0 (default) trusts none, so they cannot be forged.
+        "PROXY_HOPS": int(os.environ.get("DOSAR_PROXY_HOPS", 0)),
+        # The town hall's SMTP relay; no host: no e-mail is sent (or queued).
+        "SMTP_HOST": os.environ.get("DOSAR_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("DOSAR_SMTP_PORT", 25)),
+        "SMTP_SECURITY": os.environ.get("DOSAR_SMTP_SECURITY", "starttls"),  # none/starttls/ssl
+        "SMTP_USERNAME": os.environ.get("DOSAR_SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("DOSAR_SMTP_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("DOSAR_MAIL_FROM", "Primăria <no-reply@localhost>"),
         # The address citizens reach the app at: printed (and QR-coded) on receipts.
         "PUBLIC_URL": os.environ.get("DOSAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         # The name printed at the top of receipts, labels and the register book.

@@ -32,6 +32,11 @@ LEASE = timedelta(minutes=30)
 BACKOFF_SECONDS = 30            # 30 s, 60 s, 120 s… between attempts
 
 
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help (a recipient refused for good,
+    an unreadable file): the job goes to the dead list at once, with the reason."""
+
+
 def handler(kind: str) -> Callable[[Handler], Handler]:
     """Register the function that runs jobs of `kind`: f(session, payload)."""
     def register(function: Handler) -> Handler:
@@ -118,7 +123,7 @@ def run_next(session: Session, worker: str = "worker",
         job = session.get(BackgroundJob, job_id)
         job.last_error = f"{type(err).__name__}: {err}"[:4000]
         job.locked_by = job.locked_at = None
-        if job.attempts >= job.max_attempts:
+        if job.attempts >= job.max_attempts or isinstance(err, PermanentJobError):
             job.status, job.finished_at = "dead", utcnow()
         else:
             job.status = "queued"

@@ -1,6 +1,7 @@
 """`dosar backup` and `dosar restore`: a town hall's data and files survive a wipe, on
 SQLite and MariaDB and from one to the other; a damaged backup and a database that
 already holds data are refused."""
+import hashlib
 import io
 import json
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from reportlab.pdfgen import canvas
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, text
 
 from archive.documents import add_document
 from archive.storage import LocalStorage
@@ -172,6 +173,52 @@ def test_backup_wipe_restore_gives_identical_data_and_files(demo_app, tmp_path):
         assert after["tables"][name] == rows, name
     assert after["files"] == before["files"]
     still_works(demo_app, entry_id)
+
+
+def as_taken_before_0008(made: Path) -> None:
+    """Turn a backup into the one the previous version made: the same format, schema at
+    0007, without the columns 0008 added (their values are all defaults here)."""
+    added = {"register_entry": {"confidential"}, "audit_event": {"seq", "chain_hash"},
+             "app_user": {"directory_dn", "totp_secret"}}
+    manifest = json.loads((made / "manifest.json").read_text())
+    manifest["alembic_revision"] = "0007"
+    for table in manifest["tables"]:
+        drop = added.get(table["name"], set())
+        if not drop:
+            continue
+        table["columns"] = {k: v for k, v in table["columns"].items() if k not in drop}
+        path = made / table["file"]
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        path.write_text("".join(json.dumps({k: v for k, v in row.items() if k not in drop},
+                                           ensure_ascii=False) + "\n" for row in rows))
+    (made / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+    (made / "database" / "alembic_version.jsonl").write_text('{"version_num": "0007"}\n')
+    lines = (made / "manifest-sha256.txt").read_text().splitlines()
+    (made / "manifest-sha256.txt").write_text("".join(
+        f"{hashlib.sha256((made / rel).read_bytes()).hexdigest()}  {rel}\n"
+        for rel in (line.split("  ", 1)[1] for line in lines)))
+
+
+def test_a_backup_of_an_older_schema_restores_and_is_brought_up_to_date(demo_app, tmp_path):
+    """Last month's backup, from before an upgrade, restores into today's version: the
+    schema is rebuilt at the backup's revision, loaded, then migrated to head."""
+    from alembic.script import ScriptDirectory
+    from webapp.database import db
+    from webapp.migrations import alembic_config
+    populate(demo_app)
+    before = snapshot(demo_app)
+    made = backup(demo_app, tmp_path / "copii")
+    as_taken_before_0008(made)
+    wipe(demo_app)
+    restore(demo_app, made)
+    with demo_app.app_context():
+        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        db.session.remove()
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    after = snapshot(demo_app)             # the columns added since hold their defaults
+    for name, rows in before["tables"].items():
+        assert after["tables"][name] == rows, name
+    assert after["files"] == before["files"]
 
 
 def test_a_damaged_backup_or_a_database_with_data_is_refused(demo_app, tmp_path):

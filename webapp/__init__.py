@@ -1,7 +1,7 @@
 """Dosar's web application (Flask application factory)."""
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import Babel, gettext as _, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -126,6 +126,8 @@ def _configure_archive(app: Flask) -> None:
 def current_language() -> str:
     """The interface language: `?lang=`, else the cookie set by /limba/<code>, else Romanian.
     Also asked before `choose_language` has run (e.g. for a CSRF error)."""
+    if not has_request_context():         # the `dosar` command speaks Romanian
+        return "ro"
     lang = g.get("lang") or request.args.get("lang") or request.cookies.get("lang") or "ro"
     return lang if lang in LANGUAGES else "ro"
 
@@ -141,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     load_views()
     for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp, org_bp, archive_bp):
         app.register_blueprint(bp)
+    from .account.views import bp as account_bp; app.register_blueprint(account_bp)   # /cont
     from .ops.views import bp as ops_bp; app.register_blueprint(ops_bp)   # health, metrics
 
 

@@ -77,8 +77,10 @@ def add_user_command(username, full_name, department, groups, password):
         raise click.ClickException(f"Utilizatorul «{username}» există deja.")
     if department and db.session.get(Department, department) is None:
         raise click.ClickException(f"Compartimentul «{department}» nu există.")
-    if len(password) < 10:
-        raise click.ClickException("Parola trebuie să aibă cel puțin 10 caractere.")
+    from webapp.auth.password_policy import password_problems
+    problems = password_problems(password, username=username, full_name=full_name)
+    if problems:
+        raise click.ClickException(problems[0])
     db.session.add(User(username=username, full_name=full_name, department_code=department,
                         password_hash=hash_password(password),
                         memberships=[UserGroup(group_code=g) for g in sorted(set(groups))]))

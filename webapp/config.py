@@ -97,6 +97,7 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("DOSAR_SECURE_COOKIES", "0") == "1",
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("DOSAR_SESSION_MINUTES", 480)) * 60,
+        "SESSION_IDLE_MINUTES": int(os.environ.get("DOSAR_SESSION_IDLE_MINUTES", 30)),
         "WTF_CSRF_TIME_LIMIT": None,   # tied to the session instead
         "INBOX_PAGE_SIZE": 50,
         # Inbox counts stop here ("1000+"): an exact count of a larger backlog costs a

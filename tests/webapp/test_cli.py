@@ -59,18 +59,18 @@ def test_add_user_creates_an_account_that_can_log_in(cli, tmp_path):
     cli("init")
     weak = cli("add-user", "ana", "--name", "Ana Pop", "--group", "registratura",
                "--password", "scurta")
-    assert weak.exit_code != 0 and "cel puțin 10 caractere" in weak.output
+    assert weak.exit_code != 0 and "cel puțin 12 caractere" in weak.output
     ok = cli("add-user", "ana", "--name", "Ana Pop", "--group", "registratura",
-             "--password", "o-parola-lunga")
+             "--password", "ceai de tei la Sulina")
     assert ok.exit_code == 0, ok.output
-    again = cli("add-user", "ana", "--name", "Ana Pop", "--password", "o-parola-lunga")
+    again = cli("add-user", "ana", "--name", "Ana Pop", "--password", "ceai de tei la Sulina")
     assert "există deja" in again.output
     from webapp import create_app
     app = create_app()
     client = app.test_client()
     from webapp_testkit import csrf
     response = client.post("/autentificare", data={
-        "username": "ana", "password": "o-parola-lunga",
+        "username": "ana", "password": "ceai de tei la Sulina",
         "csrf_token": csrf(client.get("/autentificare").text)})
     assert response.status_code == 302
 

@@ -16,6 +16,7 @@ command -v npm >/dev/null || need_apt+=(npm)
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)  # OCR of scans
 [ -f /usr/share/tesseract-ocr/5/tessdata/ron.traineddata ] || need_apt+=(tesseract-ocr-ron tesseract-ocr-eng)
 command -v mariadb >/dev/null || need_apt+=(mariadb-client)   # CI's MariaDB check
+command -v slapd >/dev/null || need_apt+=(slapd ldap-utils)  # directory login tests
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> Debian packages: ${need_apt[*]}"

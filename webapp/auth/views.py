@@ -1,6 +1,7 @@
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -9,10 +10,13 @@ from engine import audit
 from webapp.database import db
 
 from . import throttle
-from .models import User
+from .models import Department, User, UserGroup
 from .passwords import verify_password
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+
+# The password hash of directory accounts: no Argon2 hash, so no local password matches.
+UNUSABLE_PASSWORD = "!directory"
 
 
 def _safe_next(target: str | None) -> str:
@@ -24,6 +28,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/autentificare", methods=["GET", "POST"])
 def login():
+    """Local accounts check their Argon2 password here; when a directory is configured,
+    everyone else is checked by it (webapp/auth/directory.py, docs/identity.md)."""
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "").strip()
@@ -37,21 +43,145 @@ def login():
         return render_template("auth/login.html", next=request.form.get("next", ""),
                                username=username), 429
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if current_app.config.get("LDAP_URL") and (user is None or user.directory_dn):
+        return _directory_login(user, username, password, ip, now)
     if user is None or not user.active or not verify_password(user.password_hash, password):
-        throttle.record_failure(db.session, username, ip, now)
-        audit.record(db.session, username or None, "user.login_failed",
-                     object_ref=f"ip:{ip}")
-        db.session.commit()
-        flash(_("Utilizator sau parolă greșite."), "error")
-        return render_template("auth/login.html", next=request.form.get("next", ""),
-                               username=username), 401
-    throttle.clear_failures(db.session, username)
+        reason = ("unknown_user" if user is None else "inactive" if not user.active
+                  else "wrong_password")
+        return _refuse(username, ip, now, reason)
+    return _accept(user)
+
+
+def _accept(user: User):
+    throttle.clear_failures(db.session, user.username)
     session.clear()
     session["user_id"] = user.id
     session.permanent = True
     audit.record(db.session, user.username, "user.logged_in", object_ref=f"user:{user.id}")
     db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
+
+
+def _refuse(username: str, ip: str, now, reason: str, *, message: str | None = None,
+            status: int = 401, count: bool = True):
+    """A refused login: audited with its reason; counted by the throttle when it may be
+    someone guessing (not when the directory is down or the password was right)."""
+    if count:
+        throttle.record_failure(db.session, username, ip, now)
+    audit.record(db.session, username or None, "user.login_failed", object_ref=f"ip:{ip}",
+                 summary=reason)
+    db.session.commit()
+    flash(message or _("Utilizator sau parolă greșite."), "error")
+    return render_template("auth/login.html", next=request.form.get("next", ""),
+                           username=username), status
+
+
+def _directory_login(user: User | None, username: str, password: str, ip: str, now):
+    # Imported here: without a directory configured the app needs no LDAP library.
+    from . import directory
+    try:
+        outcome = directory.Directory.from_config(current_app.config).authenticate(
+            username, password)
+    except (directory.DirectoryUnavailable, directory.DirectoryMisconfigured) as error:
+        log = (current_app.logger.error if isinstance(error, directory.DirectoryMisconfigured)
+               else current_app.logger.warning)
+        log("directory login impossible: %s", error)
+        return _refuse(username, ip, now, f"directory_unavailable: {error}"[:1000], count=False,
+                       status=503, message=_(
+                           "Serviciul de autentificare nu răspunde. Reîncercați în câteva "
+                           "minute; dacă problema persistă, anunțați administratorul."))
+    if outcome.status != "ok":
+        # Gone from the directory or disabled there: the local row stops working too.
+        row = user if user is not None and user.directory_dn else _row_of_dn(outcome.dn)
+        if outcome.status in ("unknown", "disabled") and row is not None and row.active:
+            _deactivate(row, f"directory:{outcome.status}")
+        return _refuse(username, ip, now, f"directory:{outcome.status}")
+    account = outcome.account
+    row = _row_of_dn(account.dn)
+    if row is None:
+        row = db.session.execute(select(User).where(
+            User.username == account.username)).scalar_one_or_none()
+        if row is not None and not row.directory_dn:
+            # A local account of the same name is not taken over by the directory.
+            return _refuse(username, ip, now, "directory:local_account_conflict", count=False,
+                           status=409, message=_(
+                               "Există deja un cont local cu acest nume. Cereți "
+                               "administratorului să lege contul de director."))
+    if not account.codes:
+        if row is not None and row.active:
+            _deactivate(row, "directory:no_mapped_group")
+        return _refuse(username, ip, now, "directory:no_mapped_group", count=False,
+                       status=403, message=_(
+                           "Contul dumneavoastră din director nu face parte din niciun grup "
+                           "al aplicației Dosar. Cereți administratorului să vă adauge în "
+                           "grupul compartimentului."))
+    row = _sync_account(row, account)
+    throttle.clear_failures(db.session, username)
+    return _accept(row)
+
+
+def _row_of_dn(dn: str | None) -> User | None:
+    if not dn:
+        return None
+    return db.session.execute(select(User).where(User.directory_dn == dn)).scalar_one_or_none()
+
+
+def _state(user: User) -> dict:
+    return {"username": user.username, "full_name": user.full_name, "email": user.email,
+            "department": user.department_code, "active": user.active,
+            "groups": sorted(user.groups), "directory_dn": user.directory_dn}
+
+
+def _deactivate(user: User, reason: str) -> None:
+    before = _state(user)
+    user.active = False
+    user.memberships = []
+    db.session.flush()
+    audit.record(db.session, None, "user.directory_sync", object_ref=f"user:{user.id}",
+                 summary=reason, before=before, after=_state(user))
+
+
+def _department_of(codes: frozenset[str]) -> str | None:
+    """The department a person's `dept-`/`sef-` group names, if Dosar has it."""
+    for code in sorted(codes):
+        for prefix in ("sef-", "dept-"):
+            if code.startswith(prefix) and db.session.get(Department, code[len(prefix):]):
+                return code[len(prefix):]
+    return None
+
+
+def _sync_account(user: User | None, account) -> User:
+    """Create or update the local row of a directory account: the directory's name,
+    e-mail and groups replace what the row had."""
+    if user is None:
+        user = User(username=account.username, full_name=account.full_name,
+                    email=account.email, password_hash=UNUSABLE_PASSWORD, active=True,
+                    directory_dn=account.dn, memberships=[])
+        db.session.add(user)
+        db.session.flush()
+        before = None
+    else:
+        before = _state(user)
+    taken = db.session.execute(select(User.id).where(
+        User.username == account.username, User.id != user.id)).first()
+    if not taken:
+        user.username = account.username
+    user.full_name = account.full_name[:200]
+    user.email = account.email[:200]
+    user.directory_dn = account.dn
+    user.password_hash = UNUSABLE_PASSWORD
+    user.active = True
+    user.department_code = _department_of(account.codes) or user.department_code
+    # Changed one by one: a code kept keeps its row (same primary key, no re-insert).
+    user.memberships = [m for m in user.memberships if m.group_code in account.codes] + [
+        UserGroup(group_code=code) for code in sorted(account.codes - user.groups)]
+    db.session.flush()
+    after = _state(user)
+    if before != after:
+        audit.record(db.session, None, "user.directory_sync", object_ref=f"user:{user.id}",
+                     summary="directory:created" if before is None else "directory:updated",
+                     before=before, after=after)
+    return user
 
 
 @bp.route("/limba/<code>")

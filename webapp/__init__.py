@@ -144,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, inbox_bp, instances_bp, registry_bp, indicators_bp, org_bp, archive_bp):
         app.register_blueprint(bp)
     from .account.views import bp as account_bp; app.register_blueprint(account_bp)   # /cont
+    from .api.views import bp as api_bp; app.register_blueprint(api_bp)   # /api/openapi.json
     from .ops.views import bp as ops_bp; app.register_blueprint(ops_bp)   # health, metrics
 
 

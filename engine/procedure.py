@@ -109,12 +109,27 @@ def version_hash(files: dict[str, str]) -> str:
 
 
 def parse_xml(text: str, filename: str):
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+    """The one parser for XML that comes from outside (diagrams, decision tables): a
+    DOCTYPE or an entity (billion laughs, XXE, external or parameter entities) is
+    refused before parsing, so nothing is expanded, read or fetched; size is bounded
+    by MAX_FILE_BYTES and nesting by libxml2's default depth (no `huge_tree`)."""
+    if not isinstance(text, str):
+        raise ProcedureError("Fișierul nu este text UTF-8", file=filename)
+    if len(text) > MAX_FILE_BYTES:
+        raise ProcedureError("Fișier prea mare (maximum 5 MiB)", file=filename)
+    upper = text.upper()
+    if "<!DOCTYPE" in upper or "<!ENTITY" in upper or "<!ATTLIST" in upper or "<!ELEMENT" in upper:
         raise ProcedureError("Diagramele nu pot conține DOCTYPE sau entități XML", file=filename)
     try:
-        return etree.fromstring(text.encode("utf-8"), SAFE_XML)
+        root = etree.fromstring(text.encode("utf-8"), SAFE_XML)
     except etree.XMLSyntaxError as err:
         raise ProcedureError(f"XML invalid: {err}", file=filename) from None
+    except ValueError as err:       # e.g. an encoding declaration lxml refuses for str
+        raise ProcedureError(f"XML invalid: {err}", file=filename) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise ProcedureError("Diagramele nu pot conține DOCTYPE sau entități XML", file=filename)
+    return root
 
 
 def build_package(files: dict[str, str]) -> ProcedurePackage:
@@ -159,7 +174,37 @@ def build_package(files: dict[str, str]) -> ProcedurePackage:
                                version_hash=version_hash(files), spec=spec,
                                subprocess_specs=subprocess_specs)
     _check_user_tasks(package)
+    _check_scripts(package)
     return package
+
+
+def _condition_text(condition):
+    """A gateway's condition: SpiffWorkflow keeps the expression as its first argument."""
+    args = getattr(condition, "args", None)
+    return args[0] if args and isinstance(args[0], str) else condition
+
+
+def _check_scripts(package: ProcedurePackage) -> None:
+    """Every script and gateway condition passes the script engine's static check now,
+    so the analyst sees what is refused (and where) before deploying, not a clerk later."""
+    from .script_engine import UnsafeScript, check_source
+    for spec in [package.spec, *package.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            sources = [getattr(task_spec, "script", None), getattr(task_spec, "prescript", None),
+                       getattr(task_spec, "postscript", None),
+                       *(_condition_text(c)
+                         for c, _ in getattr(task_spec, "cond_task_specs", None) or [])]
+            for source in sources:
+                if not isinstance(source, str):
+                    continue
+                try:
+                    check_source(source)
+                except UnsafeScript as err:
+                    raise ProcedureError(
+                        f"script sau condiție refuzată: {err}", file=getattr(spec, "file", None),
+                        element=f"{getattr(task_spec, 'bpmn_name', None) or ''} "
+                                f"({getattr(task_spec, 'bpmn_id', None) or task_spec.name})"
+                    ) from None
 
 
 def _check_forms(files: dict[str, str]) -> None:

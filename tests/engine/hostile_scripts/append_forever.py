@@ -1,0 +1,4 @@
+# expect: runtime: memorie|timp
+a = []
+while True:
+    a.append('x' * 1000)

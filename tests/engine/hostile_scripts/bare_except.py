@@ -1,0 +1,7 @@
+# expect: static
+while True:
+    try:
+        while True:
+            pass
+    except:
+        pass

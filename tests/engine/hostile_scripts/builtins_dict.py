@@ -1,0 +1,2 @@
+# expect: static
+x = __builtins__['__import__']('os')

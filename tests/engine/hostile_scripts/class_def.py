@@ -1,0 +1,3 @@
+# expect: static
+class A:
+    pass

@@ -1,0 +1,2 @@
+# expect: static
+c = compile('1', 'f', 'eval')

@@ -1,0 +1,2 @@
+# expect: static
+x = __import__('os')

@@ -1,0 +1,2 @@
+# expect: static
+exec('x = 1')

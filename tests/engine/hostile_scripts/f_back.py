@@ -1,0 +1,4 @@
+# expect: static
+def f(frame):
+    return frame.f_back.f_globals
+x = 1

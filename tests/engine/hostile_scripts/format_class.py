@@ -1,0 +1,2 @@
+# expect: static
+x = '{0.__class__}'.format(1)

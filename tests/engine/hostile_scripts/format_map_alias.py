@@ -1,0 +1,2 @@
+# expect: static
+x = '{a.__class__}'.format_map({'a': 1})

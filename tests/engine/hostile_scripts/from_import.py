@@ -1,0 +1,3 @@
+# expect: static
+from os import system
+system('true')

@@ -1,0 +1,2 @@
+# expect: runtime: memorie
+x = f'{1:>1000000000}'

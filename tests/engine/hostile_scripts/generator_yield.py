@@ -1,0 +1,4 @@
+# expect: static
+def g():
+    yield 1
+x = 1

@@ -1,0 +1,3 @@
+# expect: static
+import os
+x = os.getcwd()

@@ -1,0 +1,2 @@
+# expect: runtime: biți
+x = 10**10**8

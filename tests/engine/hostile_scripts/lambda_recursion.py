@@ -1,0 +1,3 @@
+# expect: runtime: adânc
+f = lambda n: f(n + 1)
+x = f(0)

@@ -1,0 +1,2 @@
+# expect: runtime: memorie
+x = [0] * 10**9

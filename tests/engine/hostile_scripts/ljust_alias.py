@@ -1,0 +1,3 @@
+# expect: runtime: memorie
+f = 'a'.ljust
+x = f(10**10)

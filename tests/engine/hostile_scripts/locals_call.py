@@ -1,0 +1,2 @@
+# expect: static
+x = locals()

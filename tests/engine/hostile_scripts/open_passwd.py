@@ -1,0 +1,2 @@
+# expect: static
+x = open('/etc/passwd').read()

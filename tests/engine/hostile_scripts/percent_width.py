@@ -1,0 +1,2 @@
+# expect: runtime: memorie
+x = '%1000000000d' % 1

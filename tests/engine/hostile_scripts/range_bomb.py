@@ -1,0 +1,2 @@
+# expect: runtime: interval
+x = list(range(10**10))

@@ -1,0 +1,3 @@
+# expect: runtime: memorie
+s = 'a' * 100000
+x = s.replace('a', s)

@@ -1,0 +1,2 @@
+# expect: runtime: biți
+x = 1 << 10**10

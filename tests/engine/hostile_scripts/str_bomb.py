@@ -1,0 +1,2 @@
+# expect: runtime: memorie
+x = 'a' * 10**10

@@ -1,0 +1,2 @@
+# expect: static
+sys.exit(1)

@@ -1,0 +1,2 @@
+# expect: static
+x = ().__class__.__bases__

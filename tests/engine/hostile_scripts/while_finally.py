@@ -1,0 +1,7 @@
+# expect: runtime: timp
+try:
+    while True:
+        pass
+finally:
+    while True:
+        pass

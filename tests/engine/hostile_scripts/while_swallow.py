@@ -1,0 +1,7 @@
+# expect: runtime: timp
+while True:
+    try:
+        while True:
+            pass
+    except Exception:
+        pass

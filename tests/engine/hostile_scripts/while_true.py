@@ -1,0 +1,3 @@
+# expect: runtime: timp
+while True:
+    pass

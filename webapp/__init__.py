@@ -146,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from .account.views import bp as account_bp; app.register_blueprint(account_bp)   # /cont
     from .api.views import bp as api_bp; app.register_blueprint(api_bp)   # /api/openapi.json
     from .ops.views import bp as ops_bp; app.register_blueprint(ops_bp)   # health, metrics
+    from .audit.views import bp as audit_bp; app.register_blueprint(audit_bp)   # /audit
 
 
 def _register_hooks(app: Flask) -> None:

@@ -144,6 +144,9 @@ def from_environment() -> dict:
         # The scheduler leader's lease: renewed every third of it; a dead leader is
         # replaced after at most this long.
         "LEADER_TTL_SECONDS": float(os.environ.get("DOSAR_LEADER_TTL_SECONDS", 15)),
+        # How often the scheduler's leader seals new audit events into the hash chain
+        # (connectors/audit_chain.py); 0: only `dosar audit seal` does.
+        "AUDIT_SEAL_SECONDS": float(os.environ.get("DOSAR_AUDIT_SEAL_SECONDS", 60)),
         # "json": one JSON object per log line (for a log collector); else plain text.
         "LOG_FORMAT": os.environ.get("DOSAR_LOG_FORMAT", "text"),
         # If set, /metrics wants "Authorization: Bearer <token>"; if not, loopback only.

@@ -55,6 +55,7 @@ USERS = [
      "funcționar Comerț și autorizări"),
     ("viceprimar", "Florin Radu", "primar", ["viceprimar"], "viceprimar (semnează)"),
     ("admin", "Administrator", None, ["admin"], "administrator"),
+    ("auditor", "Sorin Matei", None, ["auditor"], "auditor (citește jurnalul de audit)"),
 ]
 
 # code, name, prefix, kind, department (a series of its own)

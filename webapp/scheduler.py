@@ -194,6 +194,12 @@ def start(app, with_jobs: bool = True) -> BackgroundScheduler | None:
             scheduler.add_job(scheduled_backup, "cron", args=[app, candidate],
                               hour=app.config["BACKUP_HOUR"], minute=0, id="backup",
                               max_instances=1, coalesce=True, misfire_grace_time=3600)
+        # The audit trail's hash chain (webapp/audit/sealing.py), by the leader only.
+        if app.config.get("AUDIT_SEAL_SECONDS", 60) > 0:
+            from webapp.audit.sealing import scheduled_seal
+            scheduler.add_job(scheduled_seal, "interval", args=[app, candidate],
+                              seconds=app.config.get("AUDIT_SEAL_SECONDS", 60),
+                              id="audit-seal", max_instances=1, coalesce=True)
     if jobs > 0:
         # One run at a time in this process: a long OCR delays the next tick, it
         # never stacks a second one beside it (dedicated workers add parallelism).

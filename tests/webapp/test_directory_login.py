@@ -236,6 +236,15 @@ def test_directory_down_gives_a_clear_message_and_local_accounts_still_work(staf
     assert "LDAP_GROUP_MAP" in events(staff_app, "user.login_failed")[-1].summary
 
 
+def test_a_wrong_search_base_deactivates_nobody(staff_app):
+    login(staff_app.test_client(), "ana.popescu", "Parola-Ana-1")
+    staff_app.config["LDAP_USER_BASE"] = "ou=altii,dc=primarie,dc=test"
+    response = attempt(staff_app.test_client(), "ana.popescu", "Parola-Ana-1")
+    assert response.status_code == 503 and UNREACHABLE in response.text
+    assert user_row(staff_app, "ana.popescu").active
+    assert user_row(staff_app, "ana.popescu").groups == {"dept-urbanism"}
+
+
 def test_a_silent_directory_does_not_hang_login(staff_app):
     """A server that accepts the connection and never answers: the timeout ends it."""
     listener = socket.create_server(("127.0.0.1", 0))

@@ -280,14 +280,16 @@ class Directory:
         return conn
 
     def _search(self, conn: Connection, base: str, search_filter: str, attributes,
-                scope=SUBTREE, size_limit: int = 0) -> list[dict]:
+                scope=SUBTREE, size_limit: int = 0, missing_ok: bool = False) -> list[dict]:
+        """Entries found. A base that does not exist is a settings mistake (everyone would
+        look "not found", and be deactivated), unless `missing_ok` (a group just deleted)."""
         try:
             conn.search(base, search_filter, search_scope=scope, attributes=attributes,
                         size_limit=size_limit, time_limit=max(int(self.settings.timeout), 1))
         except LDAPException as error:
             raise DirectoryUnavailable(f"search failed: {type(error).__name__}: {error}")
-        if conn.result.get("description") not in ("success", "sizeLimitExceeded",
-                                                  "noSuchObject"):
+        accepted = ("success", "sizeLimitExceeded") + (("noSuchObject",) if missing_ok else ())
+        if conn.result.get("description") not in accepted:
             raise DirectoryUnavailable(f"search refused: {conn.result}")
         return [r for r in (conn.response or []) if r.get("type") == "searchResEntry"]
 
@@ -318,12 +320,15 @@ class Directory:
         conn = self._service()
         try:
             found = self._find_person(conn, username, enabled_only=True)
-            if len(found) != 1:
-                # Not among enabled accounts: disabled, or not there (or ambiguous).
+            if not found:
+                # Not among enabled accounts: disabled, or not there at all.
                 anyone = self._find_person(conn, username, enabled_only=False)
                 if len(anyone) == 1:
                     return Outcome("disabled", dn=anyone[0]["dn"])
                 return Outcome("unknown")
+            if len(found) > 1:
+                # Two people answer to one name: the directory must say which.
+                raise DirectoryUnavailable(f"several entries match the login name {username!r}")
             entry = found[0]
             dn, attributes = entry["dn"], entry.get("attributes", {})
             # An empty password would be an anonymous bind that "succeeds": never.
@@ -385,7 +390,8 @@ class Directory:
         """The `memberOf` of each of these groups (a read of each)."""
         parents = []
         for group in dns:
-            found = self._search(conn, group, "(objectClass=*)", ["memberOf"], scope=BASE)
+            found = self._search(conn, group, "(objectClass=*)", ["memberOf"], scope=BASE,
+                                 missing_ok=True)
             for entry in found:
                 parents.extend(_all(entry.get("attributes", {}), "memberOf"))
         return parents

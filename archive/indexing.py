@@ -22,6 +22,7 @@ from . import settings as archive_settings
 from .documents import INDEX_ENTRY, request_reindex
 from .models import ArchiveDocument
 from .search import SearchBackend, SearchDocument, backend_from_settings
+from .search.base import CONFIDENTIAL
 from .storage import LocalStorage, StorageError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def search_document(entry: RegisterEntry, documents: list[ArchiveDocument],
         direction=entry.direction or "in", cancelled=bool(entry.cancelled),
         summary=entry.summary or "", titles=[d.title for d in kept],
         text="\n\n".join(t for t in texts if t)[:MAX_TEXT_CHARS],
-        visibility=[entry.department] if entry.department else [])
+        visibility=([entry.department] if entry.department else [])
+        + ([CONFIDENTIAL] if entry.confidential else []))
 
 
 def _documents_of(session: Session, entry_ids: list[int]) -> dict[int, list[ArchiveDocument]]:

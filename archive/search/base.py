@@ -3,7 +3,9 @@
 The unit of search is a register entry: its register fields, the text of the current
 version of each of its documents and their titles. `visibility` lists the departments
 whose people may find it; the Registratura, the mayor, the secretary and the archivist
-search with `allowed_departments=None` (everything).
+search with `allowed_departments=None` (everything). A confidential entry also carries
+CONFIDENTIAL in its `visibility`: a query with `confidential_departments` set finds it
+only when one of those departments is in its visibility.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +16,7 @@ from markupsafe import Markup
 from connectors.registry.references import parse_reference
 
 FACETS = ("department", "document_type", "year", "file_code")
+CONFIDENTIAL = "!confidential"       # in `visibility`: not for the register's overseers
 MAX_RESULTS = 10_000     # results reachable by paging (Elasticsearch's max_result_window)
 MAX_PAGE_SIZE = 100
 
@@ -56,6 +59,8 @@ class SearchQuery:
     year: int | None = None
     include_cancelled: bool = False
     allowed_departments: frozenset[str] | set[str] | None = None   # None: everything
+    # Confidential entries found only in these departments (None: wherever allowed).
+    confidential_departments: frozenset[str] | set[str] | None = None
     page: int = 1
     size: int = 20
 

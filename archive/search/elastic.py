@@ -12,7 +12,7 @@ from datetime import date
 from elasticsearch import Elasticsearch, helpers
 from markupsafe import Markup, escape
 
-from .base import (FACETS, MAX_RESULTS, SearchDocument, SearchHit, SearchQuery, SearchResult,
+from .base import (CONFIDENTIAL, FACETS, MAX_RESULTS, SearchDocument, SearchHit, SearchQuery, SearchResult,
                    number_keys_of_label, number_keys_of_query)
 from .folding import STOP_WORDS, query_terms
 
@@ -157,6 +157,13 @@ class ElasticBackend:
             if not allowed:
                 return None
             filters.append({"terms": {"visibility": allowed}})
+        if query.confidential_departments is not None:
+            # Leave out confidential entries unless they are of a department named.
+            readable = sorted(d for d in query.confidential_departments if d)
+            hidden = {"bool": {"filter": [{"term": {"visibility": CONFIDENTIAL}}],
+                               "must_not": [{"terms": {"visibility": readable}}]
+                               if readable else []}}
+            filters.append({"bool": {"must_not": [hidden]}})
         return filters
 
     def search(self, query: SearchQuery) -> SearchResult:

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import snippets
-from .base import (FACETS, MAX_RESULTS, SearchDocument, SearchError, SearchHit, SearchQuery,
+from .base import (CONFIDENTIAL, FACETS, MAX_RESULTS, SearchDocument, SearchError, SearchHit, SearchQuery,
                    SearchResult, number_keys_of_label, number_keys_of_query)
 from .folding import ANALYZER_VERSION, analyze, query_terms
 
@@ -245,6 +245,13 @@ class Fts5Backend:
         expression = " AND ".join(parts) or 'meta : "xall"'
         if not query.include_cancelled:
             expression = f'({expression}) NOT meta : "xcancelled"'
+        if query.confidential_departments is not None:
+            # Leave out confidential entries unless they are of a department named.
+            hidden = f'meta : "{_key("v", CONFIDENTIAL)}"'
+            readable = sorted(d for d in query.confidential_departments if d)
+            if readable:
+                hidden = f'({hidden} NOT {_either([_key("v", d) for d in readable])})'
+            expression = f'({expression}) NOT {hidden}'
         return expression, " AND ".join(text)
 
     def _date_range(self, first: date | None, last: date | None) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from .confidential import is_confidential
 from .entries import record_answer, register_for
 from .models import NomenclatorFile, RegisterEntry
 from .numbering import RegistryError, register_document
@@ -45,9 +46,11 @@ def register_document_operation(context, data: dict, register: str = "",
     # A department's own series (URB-12/2026) when it keeps one, else the named register.
     code = register or register_for(context.session, fields.get("department"),
                                      procedure.get("register", "general")).code
+    document_type = document_type or procedure.get("document_type", "")
+    # Confidential by its type, or ticked «confidențial» at the desk.
+    fields["confidential"] = is_confidential(document_type, data.get("confidential"))
     entry = register_document(context.session, code, context.today, context.actor,
-                              document_type=document_type or procedure.get("document_type", ""),
-                              **fields)
+                              document_type=document_type, **fields)
     context.on_document_registered(entry.id, entry.registered_on)
     announce_entry_changed(context.session, entry.id, "registered", context.actor)
     return {"entry_id": entry.id, "number": entry.number, "label": entry.label,

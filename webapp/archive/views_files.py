@@ -163,14 +163,17 @@ def document_file(document_id, number, kind):
         return render_template("error.html", title=_("Fișier indisponibil"), message=_(
             "Fișierul lipsește din depozitul arhivei. Anunțați arhivarul; comanda «dosar "
             "archive verify» arată ce fișiere lipsesc.")), 404
+    read = {"document": document.uid, "version": version.number, "role": role,
+            "sha256": sha256}
+    if db.session.get(RegisterEntry, document.entry_id).confidential:
+        read["confidential"] = True
     try:
         with write_transaction():      # no copy leaves without its record
             record_event(db.session, g.user.username, "archive.document_read",
                          object_ref=f"entry:{document.entry_id}",
                          summary=f"{document.title}, versiunea {version.number}"
                                  + (" (PDF căutabil)" if role == "searchable" else ""),
-                         after={"document": document.uid, "version": version.number,
-                                "role": role, "sha256": sha256})
+                         after=read)
     except Exception:
         stream.close()
         raise

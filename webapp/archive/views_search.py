@@ -2,7 +2,8 @@
 results with the matched words marked, facets that narrow the search, pages.
 
 Everybody logged in may search; each finds only the entries they may read (the
-register's visibility rule, `webapp.registry.access`). Bad filter values come back
+register's visibility rule, `webapp.registry.access`: confidential entries only in
+their department). Bad filter values come back
 with a message naming the field and the form as typed; nothing is searched then.
 `dosar archive reindex` rebuilds the whole index.
 """
@@ -23,7 +24,7 @@ from connectors.registry.models import NomenclatorFile
 from webapp.auth.models import Department
 from webapp.auth.session import login_required
 from webapp.database import db
-from webapp.registry.access import own_departments, sees_whole_register
+from webapp.registry.access import search_scope
 from webapp.registry.views import document_type_titles
 
 from . import bp
@@ -81,14 +82,15 @@ class SearchForm:
     def asked(self) -> bool:
         return any(self.typed[name] for name in FIELDS if name != "cancelled")
 
-    def query(self, allowed) -> SearchQuery:
+    def query(self, allowed, confidential=None) -> SearchQuery:
         t = self.typed
         return SearchQuery(
             text=t["q"], register_number=t["number"], date_from=_day(t["from"]) if t["from"] else None,
             date_to=_day(t["to"]) if t["to"] else None, sender=t["sender"],
             department=t["department"], document_type=t["type"], file_code=t["file"],
             year=int(t["year"]) if t["year"] else None, include_cancelled=t["cancelled"] == "1",
-            allowed_departments=allowed, page=self.page, size=PAGE_SIZE)
+            allowed_departments=allowed, confidential_departments=confidential,
+            page=self.page, size=PAGE_SIZE)
 
     def args(self, **changes) -> dict:
         """The search as query arguments, for facet and page links."""
@@ -110,11 +112,12 @@ def _choices() -> dict:
 @login_required
 def search():
     form = SearchForm.from_args(request.args)
-    allowed = None if sees_whole_register() else frozenset(own_departments())
+    # The register's rule (access.py): confidential entries only for those who read them.
+    allowed, confidential = search_scope()
     result = None
     if form.asked and not form.errors:
         try:
-            result = current_backend().search(form.query(allowed))
+            result = current_backend().search(form.query(allowed, confidential))
         except SearchError as err:
             form.errors["q"] = str(err)
     return render_template("archive/search.html", form=form, result=result,

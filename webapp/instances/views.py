@@ -9,6 +9,7 @@ from engine.timers import local_today
 from engine.deployment import diagram_of
 from engine.models import HumanTask, HumanTaskGroup, ProcessInstance
 from webapp.auth.session import current_actor, login_required
+from webapp.registry.access import may_read_entry, record_confidential_read
 from webapp.database import db
 from webapp.engine_actions import act_on_instance
 from webapp.forms_support import storage
@@ -19,9 +20,14 @@ OVERSEERS = {"registratura", "primar", "secretar", "admin"}
 
 
 def can_view(instance: ProcessInstance) -> bool:
-    """Overseers see every file; others only files where a task was theirs or their group's."""
+    """Overseers see every file; others only files where a task was theirs or their group's.
+    The file of a confidential entry only those who may read the entry (registry/access.py)
+    and those who had a task in it."""
     user = g.user
-    if user.groups & OVERSEERS:
+    entry = _confidential_entry(instance)
+    if entry is not None and may_read_entry(entry):
+        return True
+    if user.groups & OVERSEERS and entry is None:
         return True
     mine = select(HumanTask.id).where(
         HumanTask.instance_id == instance.id,
@@ -31,10 +37,18 @@ def can_view(instance: ProcessInstance) -> bool:
     return db.session.execute(mine.limit(1)).first() is not None
 
 
+def _confidential_entry(instance: ProcessInstance) -> RegisterEntry | None:
+    entry = db.session.get(RegisterEntry, instance.document_id) if instance.document_id else None
+    return entry if entry is not None and entry.confidential else None
+
+
 def readable_instance(instance_id: int) -> ProcessInstance:
     instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(instance):
         abort(403)
+    entry = _confidential_entry(instance)
+    if entry is not None and request.method in ("GET", "HEAD"):
+        record_confidential_read(entry, request.path)
     return instance
 
 

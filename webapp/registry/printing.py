@@ -19,6 +19,7 @@ from webapp.auth.models import Department, User
 from webapp.auth.session import group_required, login_required
 from webapp.database import db, write_transaction
 
+from .access import may_read_entry, record_confidential_read, shown
 from .views import bp
 
 # Those who see the whole register; a department prints only its own documents.
@@ -70,6 +71,13 @@ def _printable_entry(entry_id: int) -> RegisterEntry:
     entry = db.get_or_404(RegisterEntry, entry_id)
     if not whole and not groups & {f"dept-{entry.department}", f"sef-{entry.department}"}:
         abort(403)
+    if entry.confidential:
+        # The desk hands the receipt over and labels the paper on the day it registers
+        # a confidential document; afterwards only its department prints it.
+        at_the_desk = "registratura" in groups and entry.registered_on == date.today()
+        if not (may_read_entry(entry) or at_the_desk):
+            abort(403)
+        record_confidential_read(entry, request.path)
     return entry
 
 
@@ -112,6 +120,7 @@ def _register_book(kind: str):
         .where(RegisterEntry.register_id == register.id,
                RegisterEntry.registered_on.between(start, end))
         .order_by(RegisterEntry.registered_on, RegisterEntry.number)).scalars().all()
+    entries = [shown(e) for e in entries]      # confidential lines masked (access.py)
     if kind == "pdf":
         people = dict(db.session.execute(select(User.username, User.full_name)).all())
         content = paper.register_book_pdf(register, entries, start=start, end=end,

@@ -23,7 +23,8 @@ from webapp.forms_support import (forget_files, load_form, pending_files, rememb
 from webapp.instances.views import can_view
 
 from . import queries
-from .access import may_read_entry, own_departments, readable_entry, sees_whole_register
+from .access import (may_read_entry, readable_condition, readable_entry, sees_whole_register,
+                     shown, visible_entries)
 
 bp = Blueprint("registry", __name__, template_folder="templates", url_prefix="/registratura")
 
@@ -66,6 +67,9 @@ def new():
     data, errors = form.parse(request.form, request.files, lang=g.lang, store_file=store_upload,
                               existing=pending_files(pending_key))
     if not errors:
+        if request.form.get("confidential") == "1":
+            # Ticked at the desk: the register keeps it for the department (access.py).
+            data["confidential"] = True
         try:
             instance = runtime.start_instance(db.session, definition.name, data, current_actor(),
                                               title=data.get("summary", "")[:200])
@@ -99,8 +103,9 @@ def registered(entry_id):
     above the case as it now stands (where it went, its term, its history)."""
     entry = db.get_or_404(RegisterEntry, entry_id)
     instance = _instance_of(entry)
-    if instance is None:
-        return render_template("registry/registered.html", entry=entry, instance=None)
+    if instance is None or not may_read_entry(entry):
+        # A confidential document: its number for the paper, nothing of its case.
+        return render_template("registry/registered.html", entry=shown(entry), instance=None)
     tasks = db.session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                .order_by(HumanTask.id)).scalars().all()
     current = runtime.current_elements(db.session, instance) if instance.status == "running" else []
@@ -124,7 +129,11 @@ def senders():
 @login_required
 def index():
     filters = queries.RegisterFilters.from_args(request.args)
-    entries, total = queries.register_page(db.session, _visible_entries(), filters, date.today())
+    stmt = _visible_entries()
+    if filters.sender and (hidden := readable_condition()) is not None:
+        stmt = stmt.where(hidden)       # a sender's name must not find a confidential line
+    entries, total = queries.register_page(db.session, stmt, filters, date.today())
+    entries = [shown(e) for e in entries]
     pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
     return render_template("registry/index.html", entries=entries, total=total, pages=pages,
                            filters=filters, departments=_department_names(),
@@ -141,7 +150,7 @@ def show(entry_id):
 @bp.route("/<int:entry_id>/anuleaza", methods=["POST"])
 @group_required(*CANCELLERS)
 def cancel(entry_id):
-    entry = db.get_or_404(RegisterEntry, entry_id)
+    entry = readable_entry(entry_id)     # a confidential entry: its department's, admin
     reason = request.form.get("reason", "").strip()
     if not reason:
         return _entry_page(entry, errors={"reason": _("«Motivul anulării» este obligatoriu.")},
@@ -168,7 +177,7 @@ def cancel(entry_id):
 @bp.route("/<int:entry_id>/conexeaza", methods=["POST"])
 @login_required
 def link(entry_id):
-    entry = db.get_or_404(RegisterEntry, entry_id)
+    entry = readable_entry(entry_id)
     if not (g.user.groups & CANCELLERS or f"sef-{entry.department}" in g.user.groups):
         abort(403)
     text = request.form.get("to", "").strip()
@@ -284,10 +293,7 @@ def document_type_titles() -> dict:
 
 
 def _visible_entries():
-    stmt = select(RegisterEntry)
-    if sees_whole_register():
-        return stmt
-    return stmt.where(RegisterEntry.department.in_(sorted(own_departments())))
+    return visible_entries(select(RegisterEntry))
 
 
 def _visible_ids(entries) -> set[int]:

@@ -98,3 +98,60 @@ def test_an_idle_session_ends_and_says_why(demo_app):
     response = client.get("/registratura/", follow_redirects=True)
     assert "Sesiunea a expirat" in response.text and 'name="password"' in response.text
     assert client.get("/").status_code == 302                  # and stays ended
+
+
+def enrol(app, username) -> str:
+    from webapp.database import db
+    secret = pyotp.random_base32()
+    with app.app_context():
+        db.session.execute(select(User).where(User.username == username)).scalar_one() \
+            .totp_secret = secret
+        db.session.commit()
+        db.session.remove()
+    return secret
+
+
+def password_step(client, username, password="demo1234"):
+    token = csrf(client.get("/autentificare").text)
+    return client.post("/autentificare", data={"username": username, "password": password,
+                                               "csrf_token": token, "next": "/registratura/"})
+
+
+def test_with_a_second_factor_the_password_alone_does_not_log_in(demo_app):
+    secret = enrol(demo_app, "registratura")
+    client = demo_app.test_client()
+    response = password_step(client, "registratura")
+    assert response.headers["Location"].endswith("/autentificare/cod")
+    assert client.get("/registratura/").status_code == 302          # not logged in yet
+    page = client.get("/autentificare/cod").text
+    wrong = client.post("/autentificare/cod", data={"code": "123456", "csrf_token": csrf(page)})
+    assert wrong.status_code == 401 and "Codul nu este corect" in wrong.text
+    assert client.get("/registratura/").status_code == 302
+    right = client.post("/autentificare/cod", data={"code": pyotp.TOTP(secret).now(),
+                                                    "csrf_token": csrf(page)})
+    assert right.status_code == 302 and right.headers["Location"].endswith("/registratura/")
+    assert client.get("/registratura/").status_code == 200
+    assert events(demo_app, "user.logged_in") == ["registratura"]
+
+
+def test_wrong_codes_lock_like_wrong_passwords_and_the_step_expires(demo_app):
+    secret = enrol(demo_app, "registratura")
+    client = demo_app.test_client()
+    password_step(client, "registratura")
+    page = client.get("/autentificare/cod").text
+    for _ in range(5):
+        client.post("/autentificare/cod", data={"code": "000000", "csrf_token": csrf(page)})
+    locked = client.post("/autentificare/cod", data={"code": pyotp.TOTP(secret).now(),
+                                                     "csrf_token": csrf(page)},
+                         follow_redirects=True)
+    assert "Prea multe încercări" in locked.text
+    assert client.get("/registratura/").status_code == 302
+
+    other = demo_app.test_client()
+    enrol(demo_app, "primar")
+    password_step(other, "primar")
+    with other.session_transaction() as session:
+        pending = session["login_pending_second_factor"]
+        session["login_pending_second_factor"] = {**pending, "at": pending["at"] - 301}
+    expired = other.get("/autentificare/cod", follow_redirects=True)
+    assert "Autentificarea a expirat" in expired.text

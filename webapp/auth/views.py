@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlparse
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
@@ -12,11 +13,14 @@ from webapp.database import db
 from . import throttle
 from .models import Department, User, UserGroup
 from .passwords import verify_password
+from .second_factor import code_is_valid
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 # The password hash of directory accounts: no Argon2 hash, so no local password matches.
 UNUSABLE_PASSWORD = "!directory"
+# The password step of a login waiting for its second-factor code.
+PENDING, PENDING_SECONDS = "login_pending_second_factor", 300
 
 
 def _safe_next(target: str | None) -> str:
@@ -53,13 +57,52 @@ def login():
 
 
 def _accept(user: User):
+    """The password was right: logged in, or, with a second factor, asked for the code."""
+    session.clear()
+    if user.totp_secret:
+        session[PENDING] = {"user_id": user.id, "at": time.time(),
+                            "next": request.form.get("next", "")}
+        db.session.commit()              # a directory account's update stays
+        return redirect(url_for("auth.second_factor"))
+    return _log_in(user, request.form.get("next"))
+
+
+def _log_in(user: User, next_url: str | None, summary: str = ""):
     throttle.clear_failures(db.session, user.username)
     session.clear()
     session["user_id"] = user.id
     session.permanent = True
-    audit.record(db.session, user.username, "user.logged_in", object_ref=f"user:{user.id}")
+    audit.record(db.session, user.username, "user.logged_in", object_ref=f"user:{user.id}",
+                 summary=summary)
     db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(next_url))
+
+
+@bp.route("/autentificare/cod", methods=["GET", "POST"])
+def second_factor():
+    """The second step of a login with a second factor: the code of the moment. The
+    password step is valid for five minutes; wrong codes count like wrong passwords."""
+    pending = session.get(PENDING) or {}
+    user = db.session.get(User, pending["user_id"]) if pending.get("user_id") else None
+    if user is None or not user.active or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        flash(_("Autentificarea a expirat; introduceți din nou utilizatorul și parola."), "error")
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/second_factor.html")
+    ip, now = request.remote_addr or "", utcnow()
+    if throttle.locked_until(db.session, user.username, ip, now) is not None:
+        session.pop(PENDING, None)
+        flash(_("Prea multe încercări eșuate. Reîncercați mai târziu."), "error")
+        return redirect(url_for("auth.login"))
+    if not code_is_valid(user.totp_secret, request.form.get("code", "")):
+        throttle.record_failure(db.session, user.username, ip, now)
+        audit.record(db.session, user.username, "user.login_failed", object_ref=f"ip:{ip}",
+                     summary="wrong_second_factor_code")
+        db.session.commit()
+        flash(_("Codul nu este corect."), "error")
+        return render_template("auth/second_factor.html"), 401
+    return _log_in(user, pending.get("next"), summary="second_factor")
 
 
 def _refuse(username: str, ip: str, now, reason: str, *, message: str | None = None,

@@ -14,6 +14,7 @@ from connectors.audit import record_event
 from connectors.jobs.queue import enqueue
 from connectors.registry.models import RegisterEntry
 
+from .filenames import safe_filename
 from .models import ArchiveDocument, ArchiveVersion
 from .storage import LocalStorage
 
@@ -31,6 +32,7 @@ def add_document(session: Session, storage: LocalStorage, entry: RegisterEntry,
     """Keep a new document on `entry`; its text is extracted in the background."""
     if entry.cancelled:
         raise ArchiveError(f"Înregistrarea {entry.label} este anulată.")
+    filename = safe_filename(filename)
     sha256, size = storage.put(stream, max_bytes=max_bytes)
     document = ArchiveDocument(uid=str(uuid.uuid4()), entry_id=entry.id, source=source,
                                title=(title or filename or sha256[:12])[:300],
@@ -54,6 +56,7 @@ def add_version(session: Session, storage: LocalStorage, document: ArchiveDocume
     """Replace a document's file: the old version stays, the new one becomes current."""
     if document.destroyed_at is not None:
         raise ArchiveError("Documentul a fost eliminat din arhivă.")
+    filename = safe_filename(filename)
     sha256, size = storage.put(stream, max_bytes=max_bytes)
     number = max(v.number for v in document.versions) + 1
     before = document.current.sha256

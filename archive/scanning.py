@@ -28,6 +28,7 @@ from connectors.registry.models import RegisterEntry
 from connectors.registry.references import find_entries, parse_reference
 
 from . import settings
+from .filenames import safe_filename
 from .barcodes import PageCodes, Reading, read_page
 from .documents import ArchiveError, add_document
 from .models import ArchiveDocument, ScanBatch, ScanSegment
@@ -62,6 +63,7 @@ def receive_batch(session: Session, storage: LocalStorage, data: bytes, filename
                   actor: str | None, source: str = "upload") -> ScanBatch:
     """Keep a scanned batch as received and queue its splitting. Refuses (ArchiveError,
     Romanian) a file that is not a readable PDF or TIFF, or one received before."""
+    filename = safe_filename(filename, fallback="lot")
     content_type = sniff_type(data)
     if content_type is None:
         raise ArchiveError(f"«{filename}» nu este un fișier PDF sau TIFF.")

@@ -72,7 +72,46 @@ def check_upload(storage, accept, max_bytes: int) -> str:
     content_type = sniff_content_type(head)
     if content_type is None or content_type not in accept:
         raise UploadRejected("file_type")
+    if content_type in IMAGE_TYPES:
+        _check_pixels(storage)
     return content_type
+
+
+# Decompression bombs: a small PNG or TIFF can declare 50,000 × 50,000 pixels (10 GB
+# once decoded). Only the headers are read here (Pillow decodes nothing on open, and
+# walking a TIFF's pages reads their directories only); anything declaring more than
+# a scanned A3 page at 600 dpi (~70 MP) on any page, or more pages than any scan, is
+# refused before a byte of pixels is decoded.
+MAX_IMAGE_PIXELS = 120_000_000
+MAX_IMAGE_FRAMES = 2000
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/tiff")
+
+
+def _check_pixels(storage) -> None:
+    import warnings
+    from PIL import Image
+    stream = storage.stream
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream) as image:
+                for index in range(MAX_IMAGE_FRAMES + 1):
+                    if index:
+                        try:
+                            image.seek(index)
+                        except EOFError:
+                            break
+                    if index == MAX_IMAGE_FRAMES:
+                        raise UploadRejected("file_image_too_large")
+                    width, height = image.size
+                    if width * height > MAX_IMAGE_PIXELS:
+                        raise UploadRejected("file_image_too_large")
+    except Image.DecompressionBombError:
+        raise UploadRejected("file_image_too_large") from None
+    except (OSError, ValueError, SyntaxError):
+        pass        # not decodable: refused as unreadable later, never a bomb
+    finally:
+        stream.seek(0)
 
 
 def _measure(storage, max_bytes: int) -> int:

@@ -37,6 +37,8 @@ _CATALOG: dict[str, dict[str, str]] = {
         # files
         "file_too_large": "{field}: fișierul depășește dimensiunea maximă de {size}.",
         "file_type": "{field}: tipul fișierului nu este permis (se acceptă: {types}).",
+        "file_image_too_large": "{field}: imaginea declară prea mulți pixeli sau prea multe "
+                                "pagini pentru a fi deschisă; scanați la cel mult 600 dpi.",
         "file_empty": "{field}: fișierul încărcat este gol.",
         "file_multiple": "{field}: încărcați un singur fișier.",
         "file_no_storage": "{field}: încărcarea fișierelor nu este disponibilă aici.",
@@ -80,6 +82,8 @@ _CATALOG: dict[str, dict[str, str]] = {
         "form_invalid": "The form data is not valid.",
         "file_too_large": "{field}: the file is larger than the maximum of {size}.",
         "file_type": "{field}: this type of file is not allowed (accepted: {types}).",
+        "file_image_too_large": "{field}: the image declares too many pixels or pages to be "
+                                "opened; scan at 600 dpi at most.",
         "file_empty": "{field}: the uploaded file is empty.",
         "file_multiple": "{field}: upload a single file.",
         "file_no_storage": "{field}: file uploads are not available here.",

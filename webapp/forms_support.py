@@ -5,6 +5,7 @@ import copy
 from flask import current_app, session
 from sqlalchemy import select
 
+from archive.filenames import safe_filename
 from archive.storage import LocalStorage
 from engine.deployment import definition_form
 from engine.projection import fill
@@ -61,7 +62,7 @@ def storage() -> LocalStorage:
 
 def store_upload(file_storage, content_type: str) -> dict:
     sha256, size = storage().put(file_storage.stream)
-    return {"sha256": sha256, "name": file_storage.filename, "size": size,
+    return {"sha256": sha256, "name": safe_filename(file_storage.filename), "size": size,
             "content_type": content_type}
 
 

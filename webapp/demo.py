@@ -55,6 +55,7 @@ USERS = [
      "funcționar Comerț și autorizări"),
     ("viceprimar", "Florin Radu", "primar", ["viceprimar"], "viceprimar (semnează)"),
     ("admin", "Administrator", None, ["admin"], "administrator"),
+    ("analist", "Ana Vlad", "secretar", ["analist"], "analist (publică procedurile)"),
     ("auditor", "Sorin Matei", None, ["auditor"], "auditor (citește jurnalul de audit)"),
 ]
 

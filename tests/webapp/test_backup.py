@@ -150,8 +150,18 @@ def test_backup_wipe_restore_gives_identical_data_and_files(demo_app, tmp_path):
 
     key = Path(demo_app.config["DATA_DIR"]) / "secret_key"   # signs the sessions
     key.write_text("cheia-primariei")
+    from connectors.audit_chain import seal, verify
+    from webapp.database import db
+    with demo_app.app_context():
+        seal(db.session)
+        head = verify(db.session)
+        db.session.remove()
+    before = snapshot(demo_app)
     made = backup(demo_app, tmp_path / "copii")
     manifest = json.loads((made / "manifest.json").read_text())
+    # The audit chain's head travels with every copy (an anchor kept off the machine).
+    assert manifest["audit_chain_head"] == {"seq": head.head_seq, "hash": head.head_hash}
+    assert head.head_seq and head.ok
     assert manifest["tables"] and all(
         t["rows"] == len(before["tables"][t["name"]]) for t in manifest["tables"])
     assert manifest["files"]["count"] == len(before["files"])

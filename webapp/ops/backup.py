@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import Column, MetaData, Table, func, inspect, select, text
 
 from archive.storage import LocalStorage
-from connectors.audit import record_event
+from connectors.audit import AuditEvent, record_event
 from connectors.db import Base
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,18 @@ def _snapshot_connection(engine):
     return conn
 
 
+def _audit_chain_head() -> dict | None:
+    """The last sealed audit event: every copy carried off the machine holds it, so a
+    chain rewritten later on the server no longer ends where the copy says
+    (`dosar audit verify --anchor SEQ:HASH`, docs/audit.md)."""
+    from webapp.database import db
+    head = db.session.execute(select(AuditEvent.seq, AuditEvent.chain_hash)
+                              .where(AuditEvent.seq.is_not(None))
+                              .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    db.session.rollback()
+    return {"seq": head.seq, "hash": head.chain_hash} if head else None
+
+
 def _dump_database(engine, folder: Path, sums) -> tuple[dict, str, dict]:
     """Write every table as JSON Lines; returns (tables manifest, revision, dialect)."""
     database = folder / "database"
@@ -232,7 +244,7 @@ def create_backup(app, dest_dir: str | os.PathLike | None = None,
         manifest = {"format": FORMAT_VERSION, "created_at": now.isoformat(timespec="seconds"),
                     "dialect": db.engine.dialect.name, "alembic_revision": revision,
                     "tables": tables, "files": {"count": files, "bytes": size},
-                    "secret_key": False}
+                    "secret_key": False, "audit_chain_head": _audit_chain_head()}
         key_file = Path(app.config["DATA_DIR"]) / "secret_key"
         if key_file.is_file():
             shutil.copyfile(key_file, work / "secret_key")

@@ -145,6 +145,17 @@ def test_the_overseers_see_a_confidential_entrys_line_masked_and_nothing_more(to
             assert_refused(client.get(url), url, "plângere disciplinară", "Petent Confidențial")
         for url, data in actions_on(secret, town):
             assert_refused(send(client, url, data), url, "plângere disciplinară")
+    # The desk's scan, once matched to the confidential entry, is its document too.
+    from archive.models import ScanSegment
+    from webapp.database import db
+    with app.app_context():
+        segment = db.session.get(ScanSegment, town.segment_id)
+        segment.entry_id, segment.status = secret.entry_id, "matched"
+        db.session.commit()
+        db.session.remove()
+    for username in ("registratura", "arhivar"):
+        url = f"/arhiva/scanari/segmente/{town.segment_id}.pdf"
+        assert_refused(as_user(app, username).get(url), url)
     # The register book shows the line, masked.
     book = as_user(app, "primar").get("/registratura/registru.csv").get_data(as_text=True)
     assert "plângere disciplinară" not in book and "confidențial" in book

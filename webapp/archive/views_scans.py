@@ -29,6 +29,7 @@ from forms.files import EXTENSIONS, TYPE_NAMES, UploadRejected, check_upload, is
 from forms.messages import format_size, quote, text
 from webapp.auth.session import group_required
 from webapp.database import db
+from webapp.registry.access import may_read_entry
 from webapp.scheduler import worker_name
 
 from . import SCANNERS, archive_storage, bp
@@ -161,7 +162,7 @@ def _queue_page(errors: dict | None = None, typed: dict | None = None):
 @bp.route("/scanari/segmente/<int:segment_id>.pdf")
 @group_required(*SCANNERS)
 def scan_segment_file(segment_id):
-    segment = db.get_or_404(ScanSegment, segment_id)
+    segment = _readable_segment(segment_id)
     return _stored(segment.sha256, f"scanare-lot{segment.batch_id}-{segment.position}.pdf",
                    mimetype="application/pdf")
 
@@ -170,7 +171,7 @@ def scan_segment_file(segment_id):
 @group_required(*SCANNERS)
 def scan_segment_thumbnail(segment_id):
     """The first page, small, drawn when asked (the queue is short-lived: not stored)."""
-    segment = db.get_or_404(ScanSegment, segment_id)
+    segment = _readable_segment(segment_id)
     try:
         with archive_storage().open(segment.sha256) as stream:
             data = stream.read()
@@ -183,6 +184,16 @@ def scan_segment_thumbnail(segment_id):
     image.save(out, "PNG", optimize=True)
     out.seek(0)
     return send_file(out, mimetype="image/png", max_age=3600)
+
+
+def _readable_segment(segment_id: int) -> ScanSegment:
+    """A segment matched to a confidential entry is that entry's document: only its
+    readers open it (webapp/registry/access.py), whoever scanned it."""
+    segment = db.get_or_404(ScanSegment, segment_id)
+    entry = db.session.get(RegisterEntry, segment.entry_id) if segment.entry_id else None
+    if entry is not None and entry.confidential and not may_read_entry(entry):
+        abort(403)
+    return segment
 
 
 # --- the separator sheet ----------------------------------------------------------------------

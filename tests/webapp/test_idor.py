@@ -157,8 +157,14 @@ def test_the_overseers_see_a_confidential_entrys_line_masked_and_nothing_more(to
         url = f"/arhiva/scanari/segmente/{town.segment_id}.pdf"
         assert_refused(as_user(app, username).get(url), url)
     # The register book shows the line, masked.
-    book = as_user(app, "primar").get("/registratura/registru.csv").get_data(as_text=True)
+    mayor = as_user(app, "primar")
+    book = mayor.get("/registratura/registru.csv").get_data(as_text=True)
     assert "plângere disciplinară" not in book and "confidențial" in book
+    assert mayor.get("/registratura/registru.pdf").status_code == 200
+    # The desk's sender autocomplete does not offer a confidential entry's sender.
+    senders = as_user(app, "registratura").get("/registratura/expeditori?q=Petent").json
+    names = {s["name"] for s in senders}
+    assert "Petent Urbanism:" in names and "Petent Confidențial:" not in names
     assert snapshot(app, secret) == before
     assert reads_of(app, secret.entry_id) == []      # nothing was read
 

@@ -153,7 +153,8 @@ def register_page(session, stmt, filters: RegisterFilters, today: date):
 def earlier_senders(session, text: str, limit: int = 10) -> list[dict]:
     """Distinct senders of earlier entries whose name starts with `text` or has a word
     starting with it, the most recently registered first. Cancelled entries are left
-    out: a cancelled registration may have been a typing mistake."""
+    out: a cancelled registration may have been a typing mistake; confidential ones
+    too: their senders are for their department only (access.py)."""
     name, address, email = (RegisterEntry.sender_name, RegisterEntry.sender_address,
                             RegisterEntry.sender_email)
     latest = func.max(RegisterEntry.id)
@@ -162,6 +163,6 @@ def earlier_senders(session, text: str, limit: int = 10) -> list[dict]:
         .where(or_(name.startswith(text, autoescape=True),
                    name.contains(" " + text, autoescape=True),
                    name.contains("-" + text, autoescape=True)),
-               RegisterEntry.cancelled.is_(False))
+               RegisterEntry.cancelled.is_(False), RegisterEntry.confidential.is_(False))
         .group_by(name, address, email).order_by(latest.desc()).limit(limit)).all()
     return [{"name": n, "address": a, "email": e} for n, a, e in rows]

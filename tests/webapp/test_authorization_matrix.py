@@ -165,3 +165,25 @@ def test_every_role_has_a_demo_person_who_holds_it(town):
     assert set(REPRESENTATIVES) == set(ROLES)
 
 
+
+
+def test_a_dated_signing_delegation_makes_its_holder_a_signer_for_its_dates(town):
+    from datetime import date, timedelta
+    from sqlalchemy import select
+    from engine.models_org import SigningDelegation
+    from webapp.auth.models import User
+    from webapp.database import db
+    today = date.today()
+    with town.app.app_context():
+        clerk = db.session.execute(select(User).where(
+            User.username == "functionar.comert")).scalar_one()
+        assert "signer" not in permissions.roles_of_user(db.session, clerk, today)
+        db.session.add(SigningDelegation(
+            holder="functionar.comert", act_reference="Dispoziția nr. 12", starts_on=today,
+            ends_on=today + timedelta(days=2), scope="acorduri de funcționare",
+            created_by="primar"))
+        db.session.commit()
+        assert permissions.roles_of_user(db.session, clerk, today) == {"clerk", "signer"}
+        assert "signer" not in permissions.roles_of_user(db.session, clerk,
+                                                         today + timedelta(days=3))
+        db.session.remove()

@@ -60,8 +60,9 @@ def iter_pages(data: bytes, content_type: str, dpi: int = 300,
                     textpage.close()
                 scan = _single_scan(page) if native else None
                 if scan is None:
-                    image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-                    scan = Page(index + 1, image, dpi=float(dpi))
+                    scale = _render_scale(page, dpi)
+                    image = page.render(scale=scale, grayscale=True).to_pil()
+                    scan = Page(index + 1, image, dpi=round(scale * 72, 2))
                 page.close()
                 scan.number, scan.text = index + 1, text
                 yield scan
@@ -86,6 +87,17 @@ def page_texts(data: bytes, content_type: str) -> list[str]:
             textpage.close()
             page.close()
     return texts
+
+
+def _render_scale(page, dpi: int) -> float:
+    """PDF pages may be up to 200 × 200 inches: rendered at 300 dpi that is 3.6 billion
+    pixels. A page is rendered at `dpi`, or lower so that it stays within the pixel
+    limit (a large plan is still read, at a lower resolution)."""
+    width, height = page.get_size()
+    scale = dpi / 72
+    if width * height * scale * scale > Image.MAX_IMAGE_PIXELS:
+        scale = 0.99 * (Image.MAX_IMAGE_PIXELS / max(width * height, 1)) ** 0.5  # pixels round up
+    return scale
 
 
 _SCAN_COLOURS = (pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB,
@@ -155,6 +167,7 @@ class _image:
     def __init__(self, data: bytes):
         try:
             self.image = Image.open(io.BytesIO(data))
+            _refuse_bombs(self.image)
             self.image.load()
         except (OSError, Image.DecompressionBombError, ValueError) as err:
             raise UnreadableFile(f"Imaginea nu poate fi deschisă: {err}") from err
@@ -164,3 +177,16 @@ class _image:
 
     def __exit__(self, *exc):
         self.image.close()
+
+
+def _refuse_bombs(image: Image.Image) -> None:
+    """Every page's declared size, read from the headers before anything is decoded
+    (Pillow only warns between the limit and twice it, and checks the first page)."""
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        width, height = image.size
+        if width * height > Image.MAX_IMAGE_PIXELS:
+            raise Image.DecompressionBombError(
+                f"pagina {index + 1} declară {width} × {height} pixeli, peste limita de "
+                f"{Image.MAX_IMAGE_PIXELS:,}")
+    image.seek(0)

@@ -37,13 +37,16 @@ class UnsafeScript(EngineError):
     pass
 
 
-# Names that reach outside the task's data; none is in SAFE_BUILTINS, and naming them
+# Builtins that reach outside the task's data; none is in SAFE_BUILTINS, and using them
 # is refused so the analyst learns it at deploy time rather than from a NameError.
+# The first list is refused wherever it is named; the second (names a form field could
+# also have, like `type` or `id`) only when called.
 FORBIDDEN_NAMES = frozenset(
-    "eval exec compile globals locals vars getattr setattr delattr hasattr open type "
-    "object super breakpoint input help memoryview bytearray classmethod staticmethod "
-    "property dir id exit quit print __import__ __builtins__ builtins sys os "
-    "importlib subprocess".split())
+    "eval exec compile globals locals vars getattr setattr delattr hasattr breakpoint "
+    "memoryview bytearray classmethod staticmethod __import__ __builtins__ builtins sys "
+    "os importlib subprocess".split())
+FORBIDDEN_CALLS = FORBIDDEN_NAMES | frozenset(
+    "open type object super input help property dir id exit quit print".split())
 # Attributes of frames, generators, coroutines, tracebacks and code objects.
 FORBIDDEN_ATTRIBUTES = frozenset(
     "gi_frame gi_code gi_yieldfrom gi_running cr_frame cr_code cr_await ag_frame ag_code "
@@ -82,6 +85,9 @@ def _check_node(node) -> None:
             raise UnsafeScript(f"Acces interzis la atributul «{node.attr}».")
     if isinstance(node, ast.Name) and (node.id.startswith("__") or node.id in FORBIDDEN_NAMES):
         raise UnsafeScript(f"Acces interzis la «{node.id}».")
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in FORBIDDEN_CALLS):
+        raise UnsafeScript(f"Funcția «{node.func.id}» nu este permisă în scripturi.")
     if isinstance(node, ast.arg) and node.arg.startswith("__"):
         raise UnsafeScript(f"Acces interzis la «{node.arg}».")
     if isinstance(node, (ast.ClassDef, ast.AsyncFunctionDef, ast.Await, ast.AsyncFor,

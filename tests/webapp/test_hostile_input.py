@@ -257,3 +257,24 @@ def test_dosar_deploy_refuses_hostile_xml_and_scripts_naming_them(tmp_path, monk
         assert "root:" not in result.output
     ok = runner.invoke(main, ["deploy", str(root / "tests" / "engine" / "procedures" / "loop")])
     assert ok.exit_code == 0 and "publicată" in ok.output
+
+
+def test_the_archive_never_decodes_a_bomb_nor_renders_a_giant_page():
+    """Behind the screens (scan folder, OCR, thumbnails) the archive's page reader
+    refuses an image whose any page declares too many pixels, even just over the limit
+    where Pillow would only warn, and renders a 200-inch PDF page within the limit."""
+    import pytest
+    from PIL import Image
+    from reportlab.pdfgen import canvas
+    from archive.pages import UnreadableFile, count_pages, iter_pages
+    with pytest.raises(UnreadableFile, match="declară 12000 × 12000 pixeli"):
+        count_pages(tiff_bomb(12_000, 12_000), "image/tiff")     # 144 MP: Pillow only warns
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=(14_400, 14_400))
+    page.drawString(72, 72, "Plan")
+    page.save()
+    started = time.monotonic()
+    rendered = next(iter_pages(out.getvalue(), "application/pdf", dpi=300, with_text=False))
+    width, height = rendered.image.size
+    assert width * height <= Image.MAX_IMAGE_PIXELS and width > 5000
+    assert rendered.dpi < 300 and time.monotonic() - started < 30

@@ -15,6 +15,7 @@ from connectors.registry import paper
 from connectors.registry.models import Register, RegisterEntry
 from engine import audit, deadlines
 from engine.models import ProcessInstance
+from engine.timers import local_today
 from webapp.auth.models import Department, User
 from webapp.auth.session import group_required, login_required
 from webapp.database import db, write_transaction
@@ -74,7 +75,7 @@ def _printable_entry(entry_id: int) -> RegisterEntry:
     if entry.confidential:
         # The desk hands the receipt over and labels the paper on the day it registers
         # a confidential document; afterwards only its department prints it.
-        at_the_desk = "registratura" in groups and entry.registered_on == date.today()
+        at_the_desk = "registratura" in groups and entry.registered_on == local_today()
         if not (may_read_entry(entry) or at_the_desk):
             abort(403)
         record_confidential_read(entry, request.path)

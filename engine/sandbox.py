@@ -16,8 +16,12 @@ script is compiled once (cached by its text) from a rewritten syntax tree:
   soon as it raises, so a `finally: while True: pass` would have escaped it.)
 * **Memory.** The operations that build a huge object in one C call are guarded
   by size *before* they run: `*`, `**`, `<<`, `+`, `%` on str/bytes/list/tuple/int,
-  `range`, and the str/bytes/list methods that grow a result (`ljust`, `center`,
-  `zfill`, `expandtabs`, `replace`, `join`, `translate`, `format`, `extend`).
+  `range`, `sum` of lists, `round` (`round(5, -10**9)` computes 10**10**9), and the
+  methods that grow a result (`ljust`, `center`, `zfill`, `expandtabs`, `replace`,
+  `join`, `translate`, `format`, `extend`, `int.to_bytes`). Printing a container
+  (`str(x)`, an f-string, `%`, `format`) first estimates the printed size, since a list
+  holding one large string many times prints as many copies of it; `str` stays the
+  real type for `isinstance` and its methods.
   Growth one step at a time (appending in a loop) is measured by `tracemalloc`,
   on only while a script runs (about 1.5 µs to start and stop) and read at most
   every millisecond of script time or 32 ticks: new allocations over the budget
@@ -261,7 +265,7 @@ _SEQUENCES = (str, bytes, bytearray, list, tuple)
 def _item_bytes(value) -> int:
     if isinstance(value, str):
         return 1 if value.isascii() else 4
-    return 1 if isinstance(value, (bytes, bytearray)) else 8
+    return 1 if isinstance(value, (bytes, bytearray, int)) else 8
 
 
 def _check_int_bits(bits: int) -> None:
@@ -315,6 +319,7 @@ def _mod(a, b):
             total += int(width or 0) + int(precision or 0)
         if total > 4096:
             _budget().need(total)
+        _check_text(*(b if isinstance(b, tuple) else (b,)))
     return a % b
 
 
@@ -334,6 +339,79 @@ def _inplace(op):
 
 
 _IADD, _IMUL, _IPOW, _ILSHIFT, _IMOD = (_inplace(o) for o in ("+", "*", "**", "<<", "%"))
+
+
+def _text_size(value, limit: int) -> int:
+    """An upper estimate of len(str(value)), walking containers (a list holding the same
+    60 MB string a thousand times prints as 60 GB); stops counting past `limit`."""
+    total, stack, depth_of = 0, [(value, 0)], {}
+    while stack and total <= limit:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            total += len(item) * (1 if item.isascii() and item.isprintable() else 4) + 2
+        elif isinstance(item, (bytes, bytearray)):
+            total += len(item) * 4 + 3
+        elif isinstance(item, (list, tuple, set, frozenset, dict)):
+            if depth > 50 or depth_of.get(id(item), depth + 1) <= depth:
+                total += 5                       # a cycle prints as [...]
+                continue
+            depth_of[id(item)] = depth
+            total += 2 + 2 * len(item)
+            if total > limit:
+                break
+            children = (x for kv in item.items() for x in kv) if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        else:
+            total += 32
+    return total
+
+
+def _check_text(*values) -> None:
+    budget = _budget()
+    limit = budget.limits.memory_bytes
+    total = 0
+    for value in values:
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            continue                             # as large as it already is
+        total += _text_size(value, limit)
+    if total > 4096:
+        budget.need(total)
+
+
+class _StrType(type):
+    """`str` as scripts see it: the same type for isinstance and its methods, but
+    `str(x)` of a container is measured first."""
+
+    def __instancecheck__(cls, value):
+        return isinstance(value, str)
+
+    def __call__(cls, *args, **kwargs):
+        if args and not kwargs and len(args) == 1:
+            _check_text(args[0])
+        return str(*args, **kwargs)
+
+    def __getattr__(cls, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _attr(str, name) if name in GUARDED_METHODS else getattr(str, name)
+
+
+class _Str(metaclass=_StrType):
+    pass
+
+
+def _sum(iterable, /, start=0):
+    if isinstance(start, (list, tuple)):
+        items = list(iterable)
+        _budget().need(8 * sum(len(i) for i in items if isinstance(i, (list, tuple))))
+        iterable = items
+    return sum(iterable, start)
+
+
+def _round(number, ndigits=None):
+    if isinstance(ndigits, int) and abs(ndigits) > 400:
+        _budget().stop("round() cu peste 400 de zecimale nu este permis")
+    return round(number, ndigits) if ndigits is not None else round(number)
 
 
 def _range(*args):
@@ -389,11 +467,17 @@ def _format_size(self, args=(), kwargs=None, depth=0):
 
 
 def _format(self, *args, **kwargs):
+    _check_text(*args, *kwargs.values())
     return _format_size(self)
 
 
 def _format_map(self, mapping):
+    _check_text(mapping)
     return _format_size(self)
+
+
+def _to_bytes(self, length=1, *rest, **kwargs):
+    return length if isinstance(length, int) else 0
 
 
 def _join(self, iterable):
@@ -406,7 +490,8 @@ def _extend(self, iterable):
 
 _SIZERS = {"ljust": _width, "rjust": _width, "center": _width, "zfill": _width,
            "expandtabs": _expandtabs, "replace": _replace, "translate": _translate,
-           "format": _format, "format_map": _format_map, "join": _join, "extend": _extend}
+           "format": _format, "format_map": _format_map, "join": _join, "extend": _extend,
+           "to_bytes": _to_bytes}
 GUARDED_METHODS = frozenset(_SIZERS)
 
 
@@ -429,12 +514,12 @@ def _attr(obj, name):
     value = getattr(obj, name)
     if not callable(value):
         return value
-    if isinstance(obj, type) and obj in (str, bytes, list):     # str.ljust(s, n)
+    if isinstance(obj, type) and obj in (str, bytes, list, int):     # str.ljust(s, n)
         @functools.wraps(value)
         def unbound(self, *args, **kwargs):
             return _sized_call(getattr(self, name), name, self, args, kwargs)
         return unbound
-    if isinstance(obj, (str, bytes, bytearray, list)):
+    if isinstance(obj, (str, bytes, bytearray, list, int)):
         @functools.wraps(value)
         def bound(*args, **kwargs):
             return _sized_call(value, name, obj, args, kwargs)
@@ -443,7 +528,9 @@ def _attr(obj, name):
 
 
 def _fmt(value, conversion, spec=""):
-    """One `{value!conv:spec}` of an f-string, with the width checked first."""
+    """One `{value!conv:spec}` of an f-string, with the width and the value's printed
+    size checked first."""
+    _check_text(value)
     if spec:
         if sum(int(n) for n in re.findall(r"\d+", spec)) > 4096:
             _budget().need(sum(int(n) for n in re.findall(r"\d+", spec)))
@@ -461,7 +548,7 @@ GUARDS = {f"{PREFIX}{name}": fn for name, fn in {
     "pow": _pow, "lshift": _lshift, "add": _add, "mod": _mod, "iadd": _IADD,
     "imul": _IMUL, "ipow": _IPOW, "ilshift": _ILSHIFT, "imod": _IMOD, "attr": _attr,
     "fmt": _fmt}.items()}
-GUARDED_BUILTINS = {"range": _range}
+GUARDED_BUILTINS = {"range": _range, "str": _Str, "sum": _sum, "round": _round}
 
 
 # --- the rewrite ---------------------------------------------------------------------------

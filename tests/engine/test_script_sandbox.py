@@ -165,6 +165,9 @@ def test_ordinary_scripts_keep_their_meaning(web):
     assert task.data["text"] == "3, 1, 2, 4.."
     assert not any(k.startswith("__") for k in task.data)
     assert engine.evaluate(task, "amount > 1000 and len(items) == 4") is True
+    assert engine.evaluate(task, "isinstance(label, (str, int)) and str.upper('a') == 'A' "
+                                 "and str(items) == '[3, 1, 2, 4]' and round(2.567, 2) == 2.57 "
+                                 "and sum([[1], [2]], []) == [1, 2]") is True
     task.data.update(type="cerere", id=7)        # form fields may be named like builtins
     assert engine.evaluate(task, "type == 'cerere' and id == 7") is True
 

@@ -1,0 +1,2 @@
+# expect: runtime: round
+x = round(5, -10**9)

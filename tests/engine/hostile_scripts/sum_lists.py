@@ -1,0 +1,3 @@
+# expect: runtime: memorie
+row = [0] * 1000000
+x = sum([row] * 60, [])

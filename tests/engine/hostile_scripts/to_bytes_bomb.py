@@ -1,0 +1,2 @@
+# expect: runtime: memorie
+x = (1).to_bytes(10**10, 'big')

@@ -22,10 +22,11 @@ script is compiled once (cached by its text) from a rewritten syntax tree:
   (`str(x)`, an f-string, `%`, `format`) first estimates the printed size, since a list
   holding one large string many times prints as many copies of it; `str` stays the
   real type for `isinstance` and its methods.
-  Growth one step at a time (appending in a loop) is measured by `tracemalloc`,
-  on only while a script runs (about 1.5 µs to start and stop) and read at most
-  every millisecond of script time or 32 ticks: new allocations over the budget
-  stop the run.
+  Everything else (growth one step at a time, copies of a large value made again
+  and again) is measured by `tracemalloc`, on only while a script runs (about
+  1.5 µs to start and stop) and read at the ticks and after every call, at most
+  every millisecond or 16 ticks: new allocations over the budget stop the run, at
+  worst one step (one C call, itself within the budget) late.
 * **Depth.** User functions and lambdas count their depth; past `max_depth` the
   run stops (Python's own RecursionError is reported the same way).
 
@@ -162,6 +163,7 @@ class running:
         if self.outer is not None:
             return self.outer
         budget = _state.budget = _Budget(self.limits or _limits)
+        budget.watch_memory()
         return budget
 
     def __exit__(self, kind, error, tb):
@@ -235,6 +237,13 @@ def _tick():
     if budget.tracing and budget.used() > budget.limits.memory_bytes:
         budget.stop(_memory_reason(budget.limits))
     return True
+
+
+def _after(value):
+    """Every call's result passes here: a run that copies a large value again and
+    again without a loop is measured too."""
+    _tick()
+    return value
 
 
 def _enter():
@@ -416,9 +425,12 @@ def _round(number, ndigits=None):
 
 def _range(*args):
     result = range(*args)
-    limit = _budget().limits.memory_bytes // 36    # what list(range) would take
+    budget = _budget()
+    limit = budget.limits.memory_bytes // 36    # what list(range) would take
     if len(result) > limit:
-        _budget().stop(f"un interval de {len(result):,} de valori depășește limita de {limit:,}")
+        budget.stop(f"un interval de {len(result):,} de valori depășește limita de {limit:,}")
+    if len(result) > 4096:
+        budget.need(len(result) * 36)
     return result
 
 
@@ -460,8 +472,9 @@ def _format_size(self, args=(), kwargs=None, depth=0):
             _budget().stop("câmpurile cu «.» sau «[» nu sunt permise în format(); "
                            "folosiți un f-string")
         if spec:
-            if depth < 2 and "{" in spec:
-                total += _format_size(spec, depth=depth + 1)
+            if "{" in spec:
+                _budget().stop("lățimile date ca argument («{:>{}}») nu sunt permise în "
+                               "format(); folosiți un f-string")
             total += sum(int(n) for n in re.findall(r"\d+", spec))
     return total
 
@@ -547,7 +560,7 @@ GUARDS = {f"{PREFIX}{name}": fn for name, fn in {
     "tick": _tick, "enter": _enter, "leave": _leave, "call": _call, "mul": _mul,
     "pow": _pow, "lshift": _lshift, "add": _add, "mod": _mod, "iadd": _IADD,
     "imul": _IMUL, "ipow": _IPOW, "ilshift": _ILSHIFT, "imod": _IMOD, "attr": _attr,
-    "fmt": _fmt}.items()}
+    "fmt": _fmt, "after": _after}.items()}
 GUARDED_BUILTINS = {"range": _range, "str": _Str, "sum": _sum, "round": _round}
 
 
@@ -566,6 +579,10 @@ _BINOPS = {ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift", ast.Add: "add"
 
 
 class _Rewriter(ast.NodeTransformer):
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        return _call_guard("after", node)
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -640,29 +657,18 @@ def _as_load(target):
     return ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
 
 
-_REPEATING = (ast.For, ast.While, ast.comprehension, ast.Lambda, ast.FunctionDef)
-
-
 @functools.lru_cache(maxsize=4096)
 def compile_guarded(source: str, mode: str):
-    """(code, repeats): the code object of `source` ("eval" or "exec") with the guards
-    put in, and whether it has loops or functions (then memory is measured while it
-    runs). The file name stays "<string>" so SpiffWorkflow still finds the failing line."""
+    """The code object of `source` ("eval" or "exec") with the guards put in. The file
+    name stays "<string>" so SpiffWorkflow still finds the failing line."""
     tree = ast.parse(source, mode=mode)
-    repeats = any(isinstance(n, _REPEATING) for n in ast.walk(tree))
     tree = ast.fix_missing_locations(_Rewriter().visit(tree))
-    return compile(tree, "<string>", mode), repeats
+    return compile(tree, "<string>", mode)
 
 
 def prepare(source, mode: str):
-    """The code to run for `source` in the current budget (starting memory measurement
-    when the code can grow memory step by step)."""
-    code, repeats = compile_guarded(source, mode)
-    if repeats:
-        budget = getattr(_state, "budget", None)
-        if budget is not None:
-            budget.watch_memory()
-    return code
+    """The code to run for `source`."""
+    return compile_guarded(source, mode)
 
 
 def sandbox_globals(safe_builtins: dict) -> dict:

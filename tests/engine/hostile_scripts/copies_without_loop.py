@@ -1,0 +1,3 @@
+# expect: runtime: memorie
+s = 'a' * 40000000
+x = (s.upper(), s.upper(), s.upper(), s.upper(), s.upper(), s.upper())

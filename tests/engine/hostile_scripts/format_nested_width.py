@@ -1,0 +1,2 @@
+# expect: runtime: lățimile
+x = '{:>{}}'.format(1, 10**9)

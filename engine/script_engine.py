@@ -100,7 +100,7 @@ def _check_node(node) -> None:
                            "«except Exception:».")
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
         text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-        if "{" in text and re.search(r"\{[^{}]*[.\[][^{}]*_", text):
+        if "{" in text and re.search(r"\{[^{}]*[.\[]\s*['\"]?_", text):
             raise UnsafeScript("Șirurile de formatare nu pot accesa atribute «{x._…}».")
 
 

@@ -163,7 +163,7 @@ DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="mail.send" resultVariable="mail"><spiffworkflow:parameters>
         <spiffworkflow:parameter id="to_field" type="str" value="'sender_email'" />
         <spiffworkflow:parameter id="subject" type="str" value="'Cererea $registration_label'" />
-        <spiffworkflow:parameter id="body" type="str" value="'Bună ziua, $sender_name. ${sender_name.__class__}'" />
+        <spiffworkflow:parameter id="body" type="str" value="'Bună ziua, $sender_name. Totalul: ${amount}'" />
       </spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>
     <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
@@ -186,7 +186,7 @@ def test_a_procedure_writes_to_the_citizen_from_a_service_task(mail_app, relay, 
     session.commit()
     actor = runtime.Actor("registratura", frozenset({"registratura"}))
     instance = runtime.start_instance(session, "answer", {
-        "sender_name": "Ion Popescu", "sender_email": "ion@exemplu.ro",
+        "sender_name": "Ion Popescu", "sender_email": "ion@exemplu.ro", "amount": 12,
         "registration": {"label": "12/23.11.2026"}}, actor, today=date(2026, 11, 23))
     no_address = runtime.start_instance(session, "answer", {"sender_name": "Fără adresă"},
                                         actor, today=date(2026, 11, 23))
@@ -195,5 +195,13 @@ def test_a_procedure_writes_to_the_citizen_from_a_service_task(mail_app, relay, 
     run_pending(session)
     [message] = inbox.messages
     assert message["To"] == "ion@exemplu.ro" and message["Subject"] == "Cererea 12/23.11.2026"
-    # Placeholders reach plain values only, never an object's attributes.
-    assert message.get_content().strip() == "Bună ziua, Ion Popescu. ${sender_name.__class__}"
+    assert message.get_content().strip() == "Bună ziua, Ion Popescu. Totalul: 12"
+
+
+def test_placeholders_reach_plain_values_never_attributes():
+    from connectors.mail.operations import _fields
+    from string import Template
+    fields = _fields({"sender_name": "Ion", "registration": {"label": "1/2026", "x": object()}})
+    assert fields == {"sender_name": "Ion", "registration_label": "1/2026"}
+    assert Template("$sender_name ${sender_name.__class__}").safe_substitute(fields) \
+        == "Ion ${sender_name.__class__}"

@@ -32,6 +32,8 @@ KEY_FIGURES = {
     "search": ["documents", "query_p50_ms", "query_p95_ms", "index_docs_per_s"],
     "ocr": ["tesseract_raw_s", "pipeline_s", "overhead_ratio"],
     "crash": ["kills", "gaps", "duplicates", "lost_tasks", "jobs_lost", "timers_missed"],
+    "bpmn_corpus": ["files", "deployed", "refused_with_message", "crashed",
+                    "ran_to_completion", "stuck", "skipped"],
 }
 OBJECT_START = re.compile(r"(?m)^\{")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 
+from .dialects import library_refusal, translate_diagram
 from .errors import ProcedureError
 from .sla import SlaProfile, SlaProfileError
 
@@ -22,7 +22,7 @@ SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fal
                            dtd_validation=False, huge_tree=False, remove_comments=True)
 
 PROCEDURE_KEYS = {"name", "title", "department", "process_id", "start_form", "register",
-                  "document_type", "lanes", "description", "libraries"}
+                  "document_type", "lanes", "description", "libraries", "connectors"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
@@ -159,15 +159,17 @@ def build_package(files: dict[str, str]) -> ProcedurePackage:
         raise ProcedureError("Procedura nu are nicio diagramă .bpmn", file="procedure.json")
     try:
         for rel in bpmn_files:
-            parser.add_bpmn_xml(parse_xml(files[rel], rel), filename=rel)
+            # Camunda / bpmn.io diagrams are translated first (engine/dialects).
+            parser.add_bpmn_xml(translate_diagram(parse_xml(files[rel], rel), rel, metadata,
+                                                  files), filename=rel)
         for rel in (r for r in files if r.endswith(".dmn")):
             parser.add_dmn_xml(parse_xml(files[rel], rel), filename=rel)
         spec = parser.get_spec(metadata["process_id"])
         subprocess_specs = parser.get_subprocess_specs(metadata["process_id"])
-    except ValidationException as err:
-        raise ProcedureError(f"Diagrama nu este validă: {err.message if hasattr(err, 'message') else err}",
-                             file=getattr(err, "file_name", None),
-                             element=getattr(err, "id", None)) from None
+    except ProcedureError:
+        raise
+    except Exception as err:     # the library's errors, in Romanian (engine/dialects)
+        raise library_refusal(err, files) from None
     _check_forms(files)
     _check_sla(files)
     package = ProcedurePackage(name=metadata["name"], metadata=metadata, files=files,

@@ -22,6 +22,7 @@ from connectors.db import utcnow
 from . import audit, projection, store
 from . import deadlines
 from .deployment import definition_specs, latest_definition
+from .dialects import RUN_FAILURES, run_message
 from .errors import ConcurrentUpdate, EngineError, NotPermitted, TaskNotAvailable
 from .models import EngineTask, HumanTask, ProcessInstance
 from .operations import ENGINE_OPERATIONS
@@ -72,8 +73,8 @@ def run_engine(workflow: BpmnWorkflow, script_engine) -> BpmnWorkflow:
     for _ in range(MAX_REROOTS):
         try:
             workflow.do_engine_steps()
-        except SpiffWorkflowException as err:
-            raise EngineError(f"Procedura s-a oprit: {err}") from err
+        except (SpiffWorkflowException, *RUN_FAILURES) as err:   # in Romanian, naming the step
+            raise EngineError(f"Procedura s-a oprit: {run_message(err)}") from err
         missed = [t for t in projection.all_tasks(workflow)
                   if t.state == TaskState.READY and not t.task_spec.manual]
         if not missed:
@@ -224,8 +225,8 @@ def wake(session: Session, instance_id: int, change, action: str, summary: str,
     loaded = store.load(session, instance, spec, subprocess_specs, script_engine)
     try:
         delivered = change(loaded.workflow)
-    except SpiffWorkflowException as err:
-        raise EngineError(f"Procedura s-a oprit: {err}") from err
+    except (SpiffWorkflowException, *RUN_FAILURES) as err:
+        raise EngineError(f"Procedura s-a oprit: {run_message(err)}") from err
     loaded.workflow = run_engine(loaded.workflow, script_engine)
     _finish_step(session, loaded, definition, actor, action, summary=summary, before=None,
                  after=None, today=script_engine.context.today)

@@ -259,7 +259,7 @@ def worker_command(once, kinds, idle_seconds):
 def bench_command(name, args):
     """Run benchmarks/NAME.py, for example `dosar bench engine --quick`."""
     root = Path(__file__).resolve().parent.parent
-    script = root / "benchmarks" / f"{name}.py"
+    script = root / "benchmarks" / f"{name.replace('-', '_')}.py"   # bpmn-corpus
     if not script.exists():
         known = ", ".join(sorted(p.stem for p in (root / "benchmarks").glob("*.py")
                                  if not p.stem.startswith("_")))

@@ -1,0 +1,18 @@
+"""Dialects of BPMN other than SpiffWorkflow's, translated at deploy time.
+
+`procedure.build_package` hands every diagram to `translate_diagram` before the
+library parses it, and any error of the library while parsing to
+`library_refusal`, so a diagram from Camunda Modeler or bpmn.io either runs or is
+refused with a Romanian message naming the element — never a traceback.
+"""
+from ..errors import ProcedureError
+from . import camunda
+from .library_errors import RUN_FAILURES, parse_refusal, run_message  # noqa: F401
+
+
+def translate_diagram(root, filename: str, metadata: dict, files: dict[str, str]):
+    return camunda.translate(root, filename, metadata, files)
+
+
+def library_refusal(err: Exception, files: dict[str, str] | None = None) -> ProcedureError:
+    return parse_refusal(err, files)

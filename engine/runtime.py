@@ -179,8 +179,9 @@ def complete_task(session: Session, human_task_id: int, actor: Actor, data: dict
     task.data.update(data)
     try:
         task.run()
-    except SpiffWorkflowException as err:
-        raise EngineError(f"Pasul «{row.title}» nu a putut fi finalizat: {err}") from err
+    except (SpiffWorkflowException, *RUN_FAILURES) as err:
+        raise EngineError(
+            f"Pasul «{row.title}» nu a putut fi finalizat: {run_message(err)}") from err
     loaded.workflow = run_engine(loaded.workflow, script_engine)
     row.status, row.completed_by, row.completed_at = "completed", actor.username, utcnow()
     row.assignee = actor.username

@@ -7,7 +7,8 @@ What is translated, on the lxml tree of each `.bpmn` file:
   inbox reads (`${var}` → `{var}`); `camunda:formKey` → the `form` property when
   `forms/<name>.json` exists (else no form: the task is completed without fields);
   `camunda:dueDate` → a `dueDate` property; a task nobody is named for, outside
-  any lane, goes to `dept-<department>` of procedure.json (refused without one);
+  any lane, goes to `dept-<department>` of procedure.json (in any dialect; a
+  Camunda diagram without a department is refused);
 - service, send and business rule tasks implemented by `camunda:type="external"`
   (topic), `camunda:class`, `camunda:delegateExpression`, `camunda:expression`
   or a `camunda:connector` → the connector operation procedure.json's
@@ -27,7 +28,7 @@ from lxml import etree
 
 from ..errors import ProcedureError
 from . import timers
-from .expressions import NotTranslatable, is_wrapped, to_python, variable_name
+from .expressions import NotTranslatable, is_wrapped, to_python
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -50,6 +51,9 @@ IGNORED_ELEMENTS = {"formData", "formField", "properties", "property", "in", "ou
                     "failedJobRetryTimeCycle", "validation", "constraint", "value"}
 IMPLEMENTATIONS = ("class", "delegateExpression", "expression")
 SERVICE_LIKE = {"serviceTask", "sendTask", "businessRuleTask"}
+HUMAN_TASKS = {"userTask", "manualTask", "task"}
+EVENTS = {"startEvent", "intermediateCatchEvent", "boundaryEvent", "intermediateThrowEvent",
+          "endEvent"}
 
 
 def q(ns: str, name: str) -> str:
@@ -68,10 +72,9 @@ def uses_camunda(root) -> bool:
 def translate(root, filename: str, metadata: dict, files: dict[str, str]):
     """Rewrite `root` in place into the dialect our engine parses; returns it."""
     connectors = metadata.get("connectors") or {}
-    # Camunda's diagrams: a task nobody is named for goes to the department or is
-    # refused. Plain bpmn.io ones: it goes to the department when there is one.
-    flavoured = True if uses_camunda(root) else (None if SPIFF not in root.nsmap.values()
-                                                 else False)
+    # A task nobody is named for goes to the department's clerks when procedure.json
+    # has one; without one, Camunda's diagrams are refused (others keep the old rule).
+    flavoured = True if uses_camunda(root) else None
     decisions = {d for rel, text in files.items() if rel.endswith(".dmn")
                  for d in DMN_DECISION.findall(text)}
     for node in list(root.iter(etree.Element)):
@@ -81,7 +84,7 @@ def translate(root, filename: str, metadata: dict, files: dict[str, str]):
                 _translate_bpmn(node, local, connectors, decisions, metadata, flavoured,
                                 filename, files)
             elif etree.QName(node).namespace == CAMUNDA:
-                _check_extension(node, local)
+                _check_extension(node, local, filename)
         except NotTranslatable as err:
             raise ProcedureError(f"{err}; scrieți o expresie simplă (variabile, comparații, "
                                  f"&&, ||, !)", file=filename,
@@ -109,7 +112,7 @@ def _translate_bpmn(node, local, connectors, decisions, metadata, flavoured, fil
     for name in attributes:
         if name not in IGNORED and name not in _HANDLED.get(local, ()):
             _refuse(node, f"atributul camunda:{name} nu este acceptat aici", filename)
-    if local == "userTask":
+    if local in HUMAN_TASKS:        # the library makes manual and plain tasks human too
         _user_task(node, attributes, metadata, flavoured, filename, files)
     elif local in SERVICE_LIKE and (attributes.keys() & {*IMPLEMENTATIONS, "type", "decisionRef"}
                                     or _connector_id(node) is not None):
@@ -137,6 +140,14 @@ def _translate_bpmn(node, local, connectors, decisions, metadata, flavoured, fil
     elif local == "multiInstanceLoopCharacteristics" and "collection" in attributes:
         _refuse(node, "instanțele multiple peste camunda:collection nu sunt acceptate; "
                       "folosiți loopCardinality", filename)
+    elif local == "eventBasedGateway":
+        _refuse(node, "poarta bazată pe evenimente nu este acceptată încă: motorul nu îi "
+                      "programează temporizatoarele și nu îi livrează mesajele; folosiți "
+                      "evenimente atașate (boundary) unei sarcini", filename)
+    elif local in EVENTS and sum(1 for c in node if isinstance(c.tag, str)
+                                 and c.tag.endswith("EventDefinition")) > 1:
+        _refuse(node, "un eveniment cu mai multe definiții (multiplu) nu este acceptat încă; "
+                      "desenați câte un eveniment pentru fiecare", filename)
     elif local == "callActivity" and node.get("calledElement") == _process_of(node):
         _refuse(node, "activitatea de apel își apelează propriul proces (recursie fără sfârșit)",
                 filename)
@@ -205,17 +216,16 @@ def _user_task(node, attributes, metadata, flavoured, filename, files):
     if "dueDate" in attributes:
         due = attributes["dueDate"]
         props["dueDate"] = _placeholder(node, due, "termenul", filename)
-    if flavoured is not False and not props.get("candidateGroups") and not props.get("assignee") \
+    if not props.get("candidateGroups") and not props.get("assignee") \
             and not _spiff_property(node, "candidateGroups") \
             and not _spiff_property(node, "assignee") and not _in_lane(node):
         department = metadata.get("department")
-        if not department and flavoured is None:
-            return
-        if not department:
+        if department:
+            props["candidateGroups"] = f"dept-{department}"
+        elif flavoured:
             _refuse(node, "sarcina nu spune cine o face: adăugați camunda:candidateGroups, "
                           "camunda:assignee, o bandă (lane) sau «department» în "
                           "procedure.json", filename)
-        props["candidateGroups"] = f"dept-{department}"
     if props:
         _add_properties(node, props)
 
@@ -304,14 +314,13 @@ def _service_task(node, local, attributes, connectors, decisions, filename):
     etree.SubElement(operator, q(SPIFF, "parameters"))
 
 
-def _check_extension(node, local):
+def _check_extension(node, local, filename):
     owner = _owner(node)
-    filename = None
     if local in IGNORED_ELEMENTS or local in ("connector", "connectorId"):
         return
     if local in ("inputOutput", "inputParameter", "outputParameter"):
         if local == "inputOutput":
-            _input_output(node, owner)
+            _input_output(node, owner, filename)
         return
     if local in ("executionListener", "taskListener"):
         _refuse(node, "ascultătorii Camunda (camunda:executionListener / taskListener) "
@@ -322,7 +331,7 @@ def _check_extension(node, local):
     _refuse(node, f"extensia camunda:{local} nu este acceptată", filename)
 
 
-def _input_output(node, owner):
+def _input_output(node, owner, filename):
     """Plain input/output parameters become scripts before and after the task."""
     before, after = [], []
     for param in node:
@@ -332,7 +341,7 @@ def _input_output(node, owner):
         name = param.get("name") or ""
         if len(param) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             _refuse(owner, f"parametrul «{name}» (camunda:{kind}) nu este o valoare simplă "
-                           f"și nu poate fi tradus", None)
+                           f"și nu poate fi tradus", filename)
         text = (param.text or "").strip()
         value = to_python(text) if is_wrapped(text) else repr(text)
         (before if kind == "inputParameter" else after).append(f"{name} = {value}")

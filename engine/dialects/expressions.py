@@ -41,12 +41,6 @@ def inner(text: str) -> str:
     return match.group(1) if match else text
 
 
-def variable_name(text: str) -> str | None:
-    """`${name}` → `name`; None when the expression is anything but one variable."""
-    body = inner(text).strip()
-    return body if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", body) and body not in WORDS else None
-
-
 def to_python(text: str) -> str:
     """The Python text of a simple `${…}` expression; NotTranslatable otherwise."""
     body = inner(text)

@@ -42,6 +42,8 @@ RUN_MESSAGES = [
     (r"Missing data input for multiinstance task",
      "lipsește colecția pentru instanțele multiple"),
     (r"'NoneType' object is not iterable", "lipsește o colecție din datele dosarului"),
+    (r"A data object could not be set; '([^']+)' not exist",
+     "obiectul de date «{0}» nu există în datele pasului"),
     (r"No conditions satisfied",
      "nicio ramură a porții nu se potrivește cu datele (adăugați un flux implicit)"),
 ]

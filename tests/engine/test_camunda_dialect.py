@@ -300,3 +300,17 @@ def test_a_run_time_failure_of_the_library_is_told_in_romanian(session, tmp_path
         runtime.start_instance(session, "camunda", {}, None)
     assert "condiția «aprobat» nu a putut fi evaluată" in str(caught.value)
     assert "«Aprobat?» (gw)" in str(caught.value)
+
+
+def test_an_event_based_gateway_is_refused_naming_it(session, tmp_path):
+    diagram = HEAD + """
+    <bpmn:startEvent id="start" />
+    <bpmn:eventBasedGateway id="gw" name="Ce vine întâi?" />
+    <bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw" />
+    <bpmn:sequenceFlow id="f1" sourceRef="gw" targetRef="t" />
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end" />
+""" + TAIL
+    err = refusal(session, tmp_path, diagram)
+    assert err.element == "Ce vine întâi? (gw)" and "poarta bazată pe evenimente" in str(err)

@@ -2,7 +2,7 @@
 
 For every `.bpmn` under DIR (default: ../shared/corpora/bpmn, Camunda's examples
 and SpiffWorkflow's test diagrams): wrap it in a procedure folder in a temp dir
-(the DMN files beside it whose decisions it calls come along; every Camunda
+(the diagrams and DMN files beside it that it calls come along; every Camunda
 service implementation it names is mapped to a no-op connector), deploy it on a
 fresh SQLite database and, when it deployed, start it and drive it to the end
 through the engine's public API: user tasks completed with empty data (no data
@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
+from io import StringIO
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -135,6 +136,28 @@ def decision_files(path: Path, text: str) -> list[Path]:
     return found
 
 
+def called_files(path: Path, text: str) -> list[Path]:
+    """Diagrams beside this one that define the processes its call activities call
+    (a procedure folder holds them all), found transitively."""
+    found, wanted, seen = [], set(re.findall(r'calledElement="([^"]+)"', text)), {path}
+    defined = set(re.findall(r'<(?:\w+:)?process\b[^>]*\bid="([^"]+)"', text))
+    wanted -= defined
+    while wanted:
+        name = wanted.pop()
+        for other in sorted(path.parent.glob("*.bpmn")):
+            if other in seen:
+                continue
+            other_text = other.read_text(encoding="utf-8", errors="replace")
+            ids = set(re.findall(r'<(?:\w+:)?process\b[^>]*\bid="([^"]+)"', other_text))
+            if name in ids:
+                seen.add(other)
+                found.append(other)
+                defined |= ids
+                wanted |= set(re.findall(r'calledElement="([^"]+)"', other_text)) - defined
+                break
+    return found
+
+
 def fresh_session(folder: Path) -> Session:
     db = create_engine(f"sqlite:///{folder / 'dosar.db'}")
     Base.metadata.create_all(db)
@@ -173,6 +196,15 @@ def run_ours(path: Path, steps: int, seconds: float) -> dict:
             folder = work / "procedura"
             folder.mkdir()
             (folder / path.name).write_text(text, encoding="utf-8")
+            for other in called_files(path, text):
+                shutil.copy(other, folder / other.name)
+                try:
+                    other_root = etree.parse(str(other), etree.XMLParser(
+                        resolve_entities=False, no_network=True)).getroot()
+                    services |= service_names(other_root)
+                    operations |= spiff_operations(other_root)
+                except etree.XMLSyntaxError:
+                    pass
             for dmn in decision_files(path, text):
                 shutil.copy(dmn, folder / dmn.name)
             (folder / "procedure.json").write_text(json.dumps({
@@ -265,13 +297,15 @@ def _drive(session, instance, steps: int) -> dict:
 
 def run_library(parser_class, path: Path, steps: int, seconds: float) -> dict:
     """SpiffWorkflow alone: parse, run, complete ready user tasks with {}."""
-    try:
-        with time_limit(seconds):
+    try:        # the corpus's scripts print: keep stdout for the report
+        with time_limit(seconds), redirect_stdout(StringIO()):
             parser = parser_class()
             try:
                 parser.add_bpmn_file(str(path))
-                for dmn in decision_files(path, path.read_text(encoding="utf-8",
-                                                               errors="replace")):
+                text = path.read_text(encoding="utf-8", errors="replace")
+                for other in called_files(path, text):
+                    parser.add_bpmn_file(str(other))
+                for dmn in decision_files(path, text):
                     parser.add_dmn_file(str(dmn))
                 root = etree.parse(str(path)).getroot()
                 process_id, _ = chosen_process(root)

@@ -70,3 +70,11 @@ def test_every_file_deploys_or_is_refused_with_a_message_and_none_crashes(corpus
     for parser in ("bpmn_parser", "camunda_parser"):
         assert sum(report["baseline"][parser].values()) == report["files"]
     assert report["ran_to_completion"] > report["baseline"]["bpmn_parser"]["ran_to_completion"]
+
+
+def test_without_the_corpus_the_benchmark_says_it_skipped(tmp_path):
+    run = subprocess.run([str(DOSAR), "bench", "bpmn-corpus", str(tmp_path / "absent")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads(run.stdout)
+    assert report["files"] == 0 and "absent" in report["skipped"]

@@ -6,12 +6,14 @@ library parses it, and any error of the library while parsing to
 refused with a Romanian message naming the element — never a traceback.
 """
 from ..errors import ProcedureError
-from . import camunda
+from . import camunda, implicit
 from .library_errors import RUN_FAILURES, parse_refusal, run_message  # noqa: F401
 
 
 def translate_diagram(root, filename: str, metadata: dict, files: dict[str, str]):
-    return camunda.translate(root, filename, metadata, files)
+    camunda.translate(root, filename, metadata, files)
+    implicit.apply(root)
+    return root
 
 
 def library_refusal(err: Exception, files: dict[str, str] | None = None) -> ProcedureError:

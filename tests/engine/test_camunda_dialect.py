@@ -314,3 +314,51 @@ def test_an_event_based_gateway_is_refused_naming_it(session, tmp_path):
 """ + TAIL
     err = refusal(session, tmp_path, diagram)
     assert err.element == "Ce vine întâi? (gw)" and "poarta bazată pe evenimente" in str(err)
+
+
+def test_implicit_splits_and_joins_run_as_bpmn_says(session, tmp_path):
+    """Two plain flows out of a task: both branches (D, joined without a gateway, runs
+    once per branch); conditional flows out of a task: those whose condition holds."""
+    diagram = HEAD + """
+    <bpmn:startEvent id="start" />
+    <bpmn:userTask id="a" name="A" camunda:candidateGroups="g" />
+    <bpmn:userTask id="b" name="B" camunda:candidateGroups="g" />
+    <bpmn:userTask id="c" name="C" camunda:candidateGroups="g" />
+    <bpmn:userTask id="x" name="X" camunda:candidateGroups="g" />
+    <bpmn:userTask id="y" name="Y" camunda:candidateGroups="g" />
+    <bpmn:userTask id="join" name="D" camunda:candidateGroups="g" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="a" />
+    <bpmn:sequenceFlow id="f1" sourceRef="a" targetRef="b" />
+    <bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="c" />
+    <bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="join" />
+    <bpmn:sequenceFlow id="f4" sourceRef="c" targetRef="x">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${suma &gt; 10}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f5" sourceRef="c" targetRef="y">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${suma &lt;= 10}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f6" sourceRef="x" targetRef="join" />
+    <bpmn:sequenceFlow id="f7" sourceRef="y" targetRef="join" />
+    <bpmn:sequenceFlow id="f8" sourceRef="join" targetRef="end" />
+""" + TAIL
+    instance = deploy_and_start(session, tmp_path, diagram, {"suma": 50})
+    seen = []
+    while tasks := open_tasks(session, instance):
+        seen.append(tasks[0].title)
+        complete(session, tasks[0])
+    assert sorted(seen) == ["A", "B", "C", "D", "D", "X"]
+    session.refresh(instance)
+    assert instance.status == "completed"
+
+
+def test_a_sub_process_without_start_and_end_events_runs(session, tmp_path):
+    diagram = chain('subProcess name="Verificări">'
+                    '<bpmn:userTask id="inner" name="Verificare" camunda:candidateGroups="g" />'
+                    '</bpmn:subProcess>')
+    instance = deploy_and_start(session, tmp_path, diagram)
+    (task,) = open_tasks(session, instance)
+    assert task.title == "Verificare"
+    complete(session, task)
+    session.refresh(instance)
+    assert instance.status == "completed"

@@ -4,8 +4,9 @@
 library parses it (`camunda`: Camunda's attributes and expressions; `implicit`: the
 gateways and events BPMN lets a modeler leave out), and any error of the library
 while parsing to `library_refusal` (`library_errors`, which also words the errors
-`runtime` meets while an instance runs), so a diagram from Camunda Modeler or bpmn.io either runs or is
-refused with a Romanian message naming the element — never a traceback.
+`runtime` meets while an instance runs), so a diagram from Camunda Modeler or
+bpmn.io either runs or is refused with a Romanian message naming the element —
+never a traceback.
 """
 from ..errors import ProcedureError
 from . import camunda, implicit

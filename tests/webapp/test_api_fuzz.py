@@ -1,6 +1,8 @@
 """The JSON API fuzzed from its own OpenAPI description (schemathesis): whatever a client
 sends, no answer is a server error, and every answer's status is one the description
 declares. A new JSON endpoint must be described in webapp/api/views.py to be fuzzed."""
+from pathlib import Path
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -19,7 +21,6 @@ def api_app(tmp_path_factory):
     from webapp.database import db
     from webapp.demo import load_demo
     from webapp.migrations import upgrade
-    from conftest import ROOT
     folder = tmp_path_factory.mktemp("api")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'dosar.db'}",
                       "TESTING": True, "DATA_DIR": str(folder),
@@ -28,7 +29,7 @@ def api_app(tmp_path_factory):
                       "SCAN_INBOX_DIR": str(folder / "scanari"), "SECRET_KEY": "api"})
     with app.app_context():
         upgrade()
-        load_demo(ROOT / "processes")
+        load_demo(Path(__file__).resolve().parents[2] / "processes")
         from webapp.auth.models import User, UserGroup
         user = db.session.execute(select(User).where(User.username == "primar")).scalar_one()
         user.memberships.append(UserGroup(group_code="registratura"))   # every endpoint

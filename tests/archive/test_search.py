@@ -1,7 +1,6 @@
 """Archive search: the same behaviour on both backends (SQLite FTS5 in a temporary
 file; Elasticsearch through the real client against the local stand-in), the index
 kept in step with the register through the job queue, and the search screen."""
-import itertools
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,10 +13,7 @@ from archive.search.elastic import ElasticBackend
 from archive.search.folding import analyze, query_terms
 from archive.search.fts5 import Fts5Backend, date_tokens
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp"))
-
-from elastic_standin import StandIn  # noqa: E402
 
 ENTRIES = [
     SearchDocument(1, "101/05.03.2025", date(2025, 3, 5), "Ion Popescu", "urbanism", "petitie",
@@ -42,26 +38,6 @@ ENTRIES = [
 ]
 
 
-INDEX_NUMBERS = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with StandIn() as node:
-        yield node
-
-
-@pytest.fixture(params=["sqlite", "elasticsearch"])
-def backend(request, tmp_path):
-    if request.param == "sqlite":
-        found = Fts5Backend(str(tmp_path / "search.sqlite"))
-        yield found
-        found.close()
-    else:
-        node = request.getfixturevalue("standin")
-        found = ElasticBackend(node.url, f"dosar-test-{next(INDEX_NUMBERS)}")
-        found.clear()
-        yield found
 
 
 @pytest.fixture

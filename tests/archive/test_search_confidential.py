@@ -1,21 +1,10 @@
 """Confidential entries in the archive search, on both backends: those who see the whole
 register do not find them (not even by their words), their department and
 administrators do; re-indexing and deleting them keeps the index whole."""
-import itertools
-import sys
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from archive.search import SearchDocument, SearchQuery
 from archive.search.base import CONFIDENTIAL
-from archive.search.elastic import ElasticBackend
-from archive.search.fts5 import Fts5Backend
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from elastic_standin import StandIn  # noqa: E402
 
 SOCIAL = SearchDocument(
     11, "201/02.03.2026", date(2026, 3, 2), "Elena Avram", "asistenta-sociala",
@@ -26,26 +15,6 @@ LIGHTS = SearchDocument(
     12, "202/02.03.2026", date(2026, 3, 2), "Ion Avram", "relatii-publice", "petitie",
     summary="Sesizare despre iluminatul public de lângă școala copilului",
     text="Becurile sunt arse.", visibility=["relatii-publice"])
-COUNTERS = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with StandIn() as node:
-        yield node
-
-
-@pytest.fixture(params=["sqlite", "elasticsearch"])
-def backend(request, tmp_path):
-    if request.param == "sqlite":
-        found = Fts5Backend(str(tmp_path / "search.sqlite"))
-        yield found
-        found.close()
-    else:
-        node = request.getfixturevalue("standin")
-        found = ElasticBackend(node.url, f"dosar-confidential-{next(COUNTERS)}")
-        found.clear()
-        yield found
 
 
 def found(backend, text="", allowed=None, confidential=None, **more) -> set[int]:

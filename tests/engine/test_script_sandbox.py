@@ -9,13 +9,13 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from demo_town import demo_town
 
 from engine import runtime, sandbox
 from engine.deployment import deploy_folder
 from engine.errors import EngineError, ProcedureError
 from engine.script_engine import UnsafeScript, check_source
 
-ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = Path(__file__).parent / "hostile_scripts"
 PROCEDURES = Path(__file__).parent / "procedures"
 CASES = sorted(HOSTILE.glob("*.py"))
@@ -67,18 +67,9 @@ def read_case(path: Path) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     """One demo town hall (SQLite) for the whole corpus; scripts get 0.5 s here."""
-    from webapp import create_app
     from webapp.database import db
-    from webapp.demo import load_demo
-    from webapp.migrations import upgrade
-    tmp = tmp_path_factory.mktemp("sandbox")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'dosar.db'}",
-                      "TESTING": True, "DATA_DIR": str(tmp), "STORAGE_DIR": str(tmp / "files"),
-                      "SEARCH_PATH": str(tmp / "search.sqlite"),
-                      "SCAN_INBOX_DIR": str(tmp / "scanari"), "SECRET_KEY": "test"})
+    app = demo_town(tmp_path_factory.mktemp("sandbox"))
     with app.app_context():
-        upgrade()
-        load_demo(ROOT / "processes")
         deploy_folder(db.session, PROCEDURES / "script_loop")
         db.session.commit()
         db.session.remove()
@@ -142,7 +133,6 @@ def test_ordinary_scripts_keep_their_meaning(web):
     """Task data in and out as SpiffWorkflow does it: lists grown in place, f-strings,
     % formatting, comprehensions, lambdas, ranges and integer powers all still work."""
     from engine.script_engine import DosarScriptEngine
-    from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment  # noqa: F401
 
     class Task:
         data = {"items": [3, 1, 2], "amount": 1500}

@@ -1,10 +1,9 @@
 """The JSON API fuzzed from its own OpenAPI description (schemathesis): whatever a client
 sends, no answer is a server error, and every answer's status is one the description
 declares. A new JSON endpoint must be described in webapp/api/views.py to be fuzzed."""
-from pathlib import Path
-
 import pytest
 import schemathesis
+from demo_town import demo_town
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -17,19 +16,9 @@ from webapp_testkit import login
 @pytest.fixture(scope="module")
 def api_app(tmp_path_factory):
     """One demo town hall for the whole run (hypothesis calls the test many times)."""
-    from webapp import create_app
     from webapp.database import db
-    from webapp.demo import load_demo
-    from webapp.migrations import upgrade
-    folder = tmp_path_factory.mktemp("api")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'dosar.db'}",
-                      "TESTING": True, "DATA_DIR": str(folder),
-                      "STORAGE_DIR": str(folder / "files"),
-                      "SEARCH_PATH": str(folder / "search.sqlite"),
-                      "SCAN_INBOX_DIR": str(folder / "scanari"), "SECRET_KEY": "api"})
+    app = demo_town(tmp_path_factory.mktemp("api"))
     with app.app_context():
-        upgrade()
-        load_demo(Path(__file__).resolve().parents[2] / "processes")
         from webapp.auth.models import User, UserGroup
         user = db.session.execute(select(User).where(User.username == "primar")).scalar_one()
         user.memberships.append(UserGroup(group_code="registratura"))   # every endpoint

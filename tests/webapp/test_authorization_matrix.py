@@ -12,9 +12,9 @@ One app and one client per role for the whole matrix (SQLite), so it runs in wel
 two minutes.
 """
 import tempfile
-from pathlib import Path
 
 import pytest
+from demo_town import demo_town
 from flask import Flask
 
 from webapp import create_app
@@ -23,7 +23,6 @@ from webapp.permissions import ROLES, access_of, undeclared
 
 from town_samples import REPRESENTATIVES, build_town, client_for
 
-ROOT = Path(__file__).resolve().parents[2]
 ROLE_NAMES = list(REPRESENTATIVES)
 HOW_TO_DECLARE = ("declare it in webapp/permissions.py: add '{endpoint}' to ENDPOINTS with "
                   "public(reason), staff(reason) or allow(<roles>, own=<roles>, reason=...)")
@@ -45,17 +44,7 @@ ROUTES = sorted({r.endpoint: r for r in reversed(list(ROUTES_APP.url_map.iter_ru
 @pytest.fixture(scope="module")
 def town(tmp_path_factory):
     from webapp.database import db
-    from webapp.demo import load_demo
-    from webapp.migrations import upgrade
-    tmp = tmp_path_factory.mktemp("matrix")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'dosar.db'}",
-                      "TESTING": True, "DATA_DIR": str(tmp), "STORAGE_DIR": str(tmp / "files"),
-                      "SEARCH_PATH": str(tmp / "search.sqlite"),
-                      "SCAN_INBOX_DIR": str(tmp / "scanari"), "SECRET_KEY": "test"})
-    with app.app_context():
-        upgrade()
-        load_demo(ROOT / "processes")
-        db.session.remove()
+    app = demo_town(tmp_path_factory.mktemp("matrix"))
     town = build_town(app)
     town.clients = {role: client_for(app, role) for role in ROLE_NAMES}
     town.app = app

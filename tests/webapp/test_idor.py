@@ -187,8 +187,10 @@ def test_the_department_and_admin_read_a_confidential_entry_and_each_read_is_rec
         assert page.status_code == 200 and "plângere disciplinară" in page.text, username
         download = client.get(f"/arhiva/documente/{secret.document_id}/versiuni/1/original")
         assert download.status_code == 200 and download.data == PDF
+    # Working on the case reads it too: the task page is a recorded read.
+    assert as_user(app, "sef.relatii").get(f"/sarcini/{secret.task_id}").status_code == 200
     readers = [actor for actor, _ in reads_of(app, secret.entry_id)]
-    assert readers.count("sef.relatii") == 2 and readers.count("admin") == 2
+    assert readers.count("sef.relatii") == 3 and readers.count("admin") == 2
     downloads = reads_of(app, secret.entry_id, "archive.document_read")
     assert len(downloads) == 3 and all('"confidential": true' in after for _, after in downloads)
     # The head lists it in full in the register; the head of another department not at all.

@@ -16,6 +16,7 @@ from webapp.engine_actions import act_on_instance
 from webapp.forms_support import (forget_files, load_form, pending_files, remember_files,
                                    store_upload)
 from webapp.instances.views import file_link
+from webapp.registry.access import record_confidential_read
 
 from . import queries
 
@@ -82,6 +83,10 @@ def show(task_id):
     task = db.get_or_404(HumanTask, task_id)
     if not can_view(task):
         abort(403)
+    entry = db.session.get(RegisterEntry, task.document_id) if task.document_id else None
+    if entry is not None and entry.confidential:
+        # Whoever works on a confidential case (the signer, say) reads it here.
+        record_confidential_read(entry, request.path)
     return _render_task(task)
 
 
